@@ -1,0 +1,40 @@
+#pragma once
+// A Node is what the services of one process share: the service lock, the
+// broker to other nodes, timers and metrics. Every service call (messages,
+// connects, disconnects, timers, broker deliveries) happens with serviceLock()
+// held, so services are written as single-threaded code.
+#include <memory>
+#include <mutex>
+
+#include "snorky/broker.hpp"
+#include "snorky/client.hpp"
+#include "snorky/log.hpp"
+#include "snorky/metrics.hpp"
+#include "snorky/timers.hpp"
+
+namespace snorky {
+
+class Node {
+public:
+    Node(std::unique_ptr<Broker> broker, Timers& timers) : broker_(std::move(broker)), timers_(&timers) {}
+
+    std::mutex& serviceLock() { return lock_; }
+    Broker& broker() { return *broker_; }
+    Timers& timers() { return *timers_; }
+    Metrics& metrics() { return metrics_; }
+
+    // Records a message refused without an answer: counted, logged with the
+    // remote address (rate-limited: clients can trigger it at will) and told to
+    // the client, so the HTTP backend can answer with a 4xx.
+    void drop(const ClientPtr& client, DropReason reason);
+
+private:
+    std::mutex lock_;
+    std::unique_ptr<Broker> broker_;
+    Timers* timers_;
+    Metrics metrics_;
+    std::mutex dropLogLock_;
+    log::RateLimit dropLog_;
+};
+
+}  // namespace snorky

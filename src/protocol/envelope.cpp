@@ -1,0 +1,29 @@
+#include "snorky/envelope.hpp"
+
+namespace snorky {
+
+std::variant<Envelope, DropReason> parseEnvelope(std::string_view text) {
+    json::error_code ec;
+    json::value value = json::parse(text, ec);
+    if (ec) return DropReason::InvalidJson;
+    json::object* object = value.if_object();
+    if (!object) return DropReason::NotAnObject;
+    auto service = object->find("service");
+    auto message = object->find("message");
+    if (service == object->end() || !service->value().is_string() || message == object->end())
+        return DropReason::MalformedEnvelope;
+    return Envelope{std::string(service->value().as_string()), std::move(message->value())};
+}
+
+std::string serializeEnvelope(std::string_view service, const json::value& message) {
+    std::string out;
+    out.reserve(32 + service.size());
+    out += "{\"service\":";
+    out += json::serialize(json::string_view(service.data(), service.size()));
+    out += ",\"message\":";
+    out += json::serialize(message);
+    out += '}';
+    return out;
+}
+
+}  // namespace snorky

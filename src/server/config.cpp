@@ -1,0 +1,1 @@
+// The server configuration (filled in below).

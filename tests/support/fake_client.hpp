@@ -1,0 +1,103 @@
+#pragma once
+// Test doubles for services: a client that records what it was sent, timers
+// driven by hand, and a node wired to the in-memory broker.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "snorky/client.hpp"
+#include "snorky/envelope.hpp"
+#include "snorky/node.hpp"
+#include "snorky/service_registry.hpp"
+#include "snorky/timers.hpp"
+
+namespace snorky::testing {
+
+class FakeClient : public Client {
+public:
+    explicit FakeClient(std::string address = "127.0.0.1:1000") : Client(std::move(address)) {}
+
+    static std::shared_ptr<FakeClient> make(json::value identity = nullptr) {
+        auto client = std::make_shared<FakeClient>();
+        client->setIdentity(std::move(identity));
+        return client;
+    }
+
+    void send(const FramePtr& frame) override { frames.push_back(frame); }
+    void onDropped(DropReason reason) override { drops.push_back(reason); }
+
+    // Every envelope received so far, parsed.
+    std::vector<json::value> envelopes() const {
+        std::vector<json::value> out;
+        for (auto& f : frames) out.push_back(json::parse(f->payload()));
+        return out;
+    }
+    // The "message" parts, parsed; clears them when `take` is true.
+    std::vector<json::value> messages(bool take = true) {
+        std::vector<json::value> out;
+        for (auto& f : frames) out.push_back(json::parse(f->payload()).as_object().at("message"));
+        if (take) frames.clear();
+        return out;
+    }
+    // The last message received (must exist).
+    json::value last() const { return json::parse(frames.back()->payload()).as_object().at("message"); }
+
+    std::vector<FramePtr> frames;
+    std::vector<DropReason> drops;
+};
+using FakeClientPtr = std::shared_ptr<FakeClient>;
+
+class ManualTimers : public Timers {
+public:
+    Handle schedule(std::chrono::milliseconds delay, std::function<void()> fn) override {
+        Handle h = ++last_;
+        pending_.emplace(h, Entry{now_ + delay, std::move(fn)});
+        return h;
+    }
+    void cancel(Handle h) override { pending_.erase(h); }
+    // Moves time forward, firing due timers in order.
+    void advance(std::chrono::milliseconds by) {
+        now_ += by;
+        while (true) {
+            auto due = pending_.end();
+            for (auto it = pending_.begin(); it != pending_.end(); ++it)
+                if (it->second.at <= now_ && (due == pending_.end() || it->second.at < due->second.at)) due = it;
+            if (due == pending_.end()) break;
+            auto fn = std::move(due->second.fn);
+            pending_.erase(due);
+            fn();
+        }
+    }
+    std::size_t pendingCount() const { return pending_.size(); }
+
+private:
+    struct Entry {
+        std::chrono::milliseconds at;
+        std::function<void()> fn;
+    };
+    std::chrono::milliseconds now_{0};
+    Handle last_ = 0;
+    std::map<Handle, Entry> pending_;
+};
+
+// A node with the in-memory broker and hand-driven timers, plus a registry.
+struct TestNode {
+    ManualTimers timers;
+    Node node{std::make_unique<MemoryBroker>(), timers};
+    ServiceRegistry registry{"test", node};
+
+    // Sends an RPC call the way a transport would and returns nothing; read
+    // the reply from the client.
+    void call(const ClientPtr& client, std::string_view service, std::string_view command, json::object params,
+              json::value callId = 1) {
+        json::object message{{"command", command}, {"params", std::move(params)}, {"callId", std::move(callId)}};
+        registry.processMessage(client, serializeEnvelope(service, message));
+    }
+    void connect(const ClientPtr& client) { registry.clientConnected(client); }
+    void disconnect(const ClientPtr& client) { registry.clientDisconnected(client); }
+};
+
+}  // namespace snorky::testing
