@@ -1,1 +1,0 @@
-// The server configuration (filled in below).
