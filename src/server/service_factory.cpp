@@ -1,5 +1,8 @@
 #include "server/service_factory.hpp"
 
+#include <cstdlib>
+
+#include "snorky/services/auth.hpp"
 #include "snorky/services/pubsub.hpp"
 
 namespace snorky::server {
@@ -35,11 +38,44 @@ void addPubSub(ServiceFactory& factory) {
     });
 }
 
+// The signing secret: the `secret` option, else $SNORKY_IDENTITY_SECRET. No
+// default: a built-in secret would let anyone forge identities.
+std::string identitySecret(Options& o) {
+    std::string secret = o.string("secret", "");
+    if (secret.empty())
+        if (const char* env = std::getenv(IdentityTokens::kSecretEnvVar)) secret = env;
+    if (secret.empty())
+        o.fail(std::string("no signing secret: set option 'secret' or the environment variable ") +
+               IdentityTokens::kSecretEnvVar);
+    if (secret.size() < IdentityTokens::kMinSecretBytes)
+        o.fail("the signing secret must be at least " + std::to_string(IdentityTokens::kMinSecretBytes) +
+               " bytes long (it is " + std::to_string(secret.size()) + ")");
+    return secret;
+}
+
+void addIdentity(ServiceFactory& factory) {
+    factory.add("auth", [](const std::string& name, Options& o, ServiceLookup&) {
+        return std::make_shared<AuthService>(name, std::make_shared<IdentityTokens>(identitySecret(o)));
+    });
+    // Bound to one auth service, whose secret it signs with.
+    factory.add("auth_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
+        auto& auth = lookup.serviceAs<AuthService>(o.requiredString("auth"), o, "auth");
+        AuthBackend::Options options;
+        options.maxLifetime = std::chrono::seconds(o.integer("max_lifetime", options.maxLifetime.count(), 1));
+        options.defaultLifetime =
+            std::chrono::seconds(o.integer("default_lifetime", options.defaultLifetime.count(), 1));
+        if (options.defaultLifetime > options.maxLifetime)
+            o.fail("option 'default_lifetime' must not exceed 'max_lifetime'");
+        return std::make_shared<AuthBackend>(name, auth, options);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
     ServiceFactory factory;
     addPubSub(factory);
+    addIdentity(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }
