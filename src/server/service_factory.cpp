@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "snorky/services/auth.hpp"
+#include "snorky/services/messaging.hpp"
 #include "snorky/services/pubsub.hpp"
 
 namespace snorky::server {
@@ -70,12 +71,27 @@ void addIdentity(ServiceFactory& factory) {
     });
 }
 
+std::size_t size(Options& o, const std::string& key, std::size_t fallback) {
+    return static_cast<std::size_t>(o.integer(key, static_cast<std::int64_t>(fallback), 1));
+}
+
+void addMessaging(ServiceFactory& factory) {
+    factory.add("messaging", [](const std::string& name, Options& o, ServiceLookup&) {
+        MessagingService::Options options;
+        options.maxNamesPerClient = size(o, "max_names_per_client", options.maxNamesPerClient);
+        options.maxNameBytes = size(o, "max_name_bytes", options.maxNameBytes);
+        options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        return std::make_shared<MessagingService>(name, options);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
     ServiceFactory factory;
     addPubSub(factory);
     addIdentity(factory);
+    addMessaging(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }
