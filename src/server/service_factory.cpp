@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "snorky/services/auth.hpp"
+#include "snorky/services/chat.hpp"
 #include "snorky/services/messaging.hpp"
 #include "snorky/services/pubsub.hpp"
 
@@ -85,6 +86,15 @@ void addMessaging(ServiceFactory& factory) {
     });
 }
 
+void addChat(ServiceFactory& factory) {
+    factory.add("chat", [](const std::string& name, Options& o, ServiceLookup&) {
+        ChatService::Options options;
+        options.maxChannelsPerClient = size(o, "max_channels_per_client", options.maxChannelsPerClient);
+        options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        return std::make_shared<ChatService>(name, options);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
@@ -92,6 +102,7 @@ ServiceFactory ServiceFactory::builtin() {
     addPubSub(factory);
     addIdentity(factory);
     addMessaging(factory);
+    addChat(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }
