@@ -4,6 +4,7 @@
 
 #include "snorky/services/auth.hpp"
 #include "snorky/services/chat.hpp"
+#include "snorky/services/cursors.hpp"
 #include "snorky/services/messaging.hpp"
 #include "snorky/services/pubsub.hpp"
 
@@ -95,6 +96,16 @@ void addChat(ServiceFactory& factory) {
     });
 }
 
+void addCursors(ServiceFactory& factory) {
+    factory.add("cursors", [](const std::string& name, Options& o, ServiceLookup&) {
+        CursorsService::Options options;
+        options.maxCursorsPerClient = size(o, "max_cursors_per_client", options.maxCursorsPerClient);
+        options.maxDocumentsPerClient = size(o, "max_documents_per_client", options.maxDocumentsPerClient);
+        options.maxCursorBytes = size(o, "max_cursor_bytes", options.maxCursorBytes);
+        return std::make_shared<CursorsService>(name, options);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
@@ -103,6 +114,7 @@ ServiceFactory ServiceFactory::builtin() {
     addIdentity(factory);
     addMessaging(factory);
     addChat(factory);
+    addCursors(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }
