@@ -109,4 +109,11 @@ IdentityTokens::Verdict IdentityTokens::verify(std::string_view text) const {
     return verdict;
 }
 
+std::optional<json::value> IdentityTokens::verify(std::string_view token, std::string& error) const {
+    Verdict verdict = verify(token);
+    if (verdict.ok()) return std::move(verdict.identity);
+    error = std::move(verdict.error);
+    return std::nullopt;
+}
+
 }  // namespace snorky

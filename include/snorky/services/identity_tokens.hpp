@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,10 @@ public:
     // Checks signature, algorithm (HS256 only), expiry and claims. Never
     // returns a partial identity: either ok() with the identity, or an error.
     Verdict verify(std::string_view token) const;
+    // The same, shaped for a transport's connect-time hook
+    // (WebSocketOptions::verifyToken): the identity, or nullopt with `error`
+    // set to the client-facing text. Callable from any thread.
+    std::optional<json::value> verify(std::string_view token, std::string& error) const;
 
 private:
     std::string secret_;

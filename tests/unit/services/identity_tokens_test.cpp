@@ -143,3 +143,17 @@ TEST(IdentityTokensClock, SystemClockIsUnixSeconds) {
     EXPECT_TRUE(verdict.ok()) << verdict.detail;
     EXPECT_GT(IdentityTokens::systemClock(), 1'600'000'000);
 }
+
+TEST_F(IdentityTokensTest, HookShapedOverloadForTransports) {
+    std::string error;
+    auto identity = tokens.verify(tokens.mint("alice", 60s), error);
+    ASSERT_TRUE(identity.has_value());
+    EXPECT_EQ(*identity, "alice");
+    EXPECT_EQ(error, "");
+    EXPECT_FALSE(tokens.verify("garbage", error).has_value());
+    EXPECT_EQ(error, "Invalid token");
+    std::string expired = tokens.mint("alice", 1s);
+    now += 1;
+    EXPECT_FALSE(tokens.verify(expired, error).has_value());
+    EXPECT_EQ(error, "Token expired");
+}
