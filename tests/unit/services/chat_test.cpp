@@ -199,3 +199,18 @@ TEST(ChatTimestamp, Iso8601UtcWithOffset) {
     EXPECT_EQ(ChatService::timestamp(system_clock::time_point{milliseconds(951'782'400'005)}),
               "2000-02-29T00:00:00.005+00:00");
 }
+
+TEST_F(ChatTest, MessagesAndPresenceTravelThroughTheBroker) {
+    join(laptop);
+    // What another node would publish on this channel's topic reaches the
+    // local members: fan-out is driven by the broker, not by the command.
+    auto remote = Frame::envelope("chat", json::parse(R"({"type":"message","from":"zoe","channel":"room","body":1})"));
+    broker().publish("chat:chat:" + canonicalJson("room"), remote);
+    ASSERT_EQ(laptop->frames.size(), 1u);
+    EXPECT_EQ(laptop->frames[0].get(), remote.get());
+    laptop->messages();
+    // And with the topic unsubscribed (say the broker lost it), a send reaches nobody.
+    broker().unsubscribe("chat:chat:" + canonicalJson("room"));
+    EXPECT_EQ(call(laptop, "send", {{"channel", "room"}, {"body", 1}}).at("data"), nullptr);
+    EXPECT_TRUE(laptop->frames.empty());
+}
