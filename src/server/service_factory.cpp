@@ -1,5 +1,6 @@
 #include "server/service_factory.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "snorky/services/auth.hpp"
@@ -65,8 +66,9 @@ void addIdentity(ServiceFactory& factory) {
         auto& auth = lookup.serviceAs<AuthService>(o.requiredString("auth"), o, "auth");
         AuthBackend::Options options;
         options.maxLifetime = std::chrono::seconds(o.integer("max_lifetime", options.maxLifetime.count(), 1));
-        options.defaultLifetime =
-            std::chrono::seconds(o.integer("default_lifetime", options.defaultLifetime.count(), 1));
+        // Unset, the default lifetime shrinks to fit a smaller maximum.
+        options.defaultLifetime = std::chrono::seconds(
+            o.integer("default_lifetime", std::min(options.defaultLifetime, options.maxLifetime).count(), 1));
         if (options.defaultLifetime > options.maxLifetime)
             o.fail("option 'default_lifetime' must not exceed 'max_lifetime'");
         return std::make_shared<AuthBackend>(name, auth, options);

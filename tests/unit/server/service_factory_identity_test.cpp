@@ -80,6 +80,9 @@ TEST_F(FactoryTest, AuthBackendSharesItsAuthServicesSecret) {
     EXPECT_NE(error("auth_backend", R"({"auth":"auth","default_lifetime":700,"max_lifetime":600})")
                   .find("'default_lifetime' must not exceed 'max_lifetime'"),
               std::string::npos);
+    // Only a small maximum: the default lifetime shrinks to it.
+    auto backend = std::dynamic_pointer_cast<AuthBackend>(build("auth_backend", "b2", R"({"auth":"auth","max_lifetime":60})"));
+    ASSERT_TRUE(backend);
     build("messaging", "m", "{}");
     EXPECT_NE(error("auth_backend", R"({"auth":"m"})").find("is not a auth service"), std::string::npos);
 }
