@@ -1,4 +1,5 @@
 #include "snorky/services/auth.hpp"
+#include "snorky/services/chat.hpp"
 
 #include <gtest/gtest.h>
 
@@ -110,4 +111,13 @@ TEST_F(AuthTest, IdentityIsPerConnection) {
     frontend.connect(phone);
     authenticate(alice, tokens->mint("alice", 60s));
     EXPECT_FALSE(phone->authenticated());
+}
+
+TEST_F(AuthTest, TheIdentityIsSeenByTheOtherServicesOfTheRegistry) {
+    frontend.registry.registerService(std::make_shared<ChatService>("chat", ChatService::Options{},
+                                                                    [] { return std::chrono::system_clock::now(); }));
+    EXPECT_EQ(call(frontend, alice, "chat", "join", {{"channel", "room"}}).at("message"), "Not authenticated");
+    authenticate(alice, tokens->mint(json::parse(R"({"user":7})"), 60s));
+    EXPECT_EQ(call(frontend, alice, "chat", "join", {{"channel", "room"}}).at("data"),
+              json::parse(R"({"members":[{"user":7}]})"));
 }
