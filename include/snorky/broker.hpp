@@ -9,8 +9,11 @@
 #include <unordered_map>
 
 #include "snorky/frame.hpp"
+#include "snorky/json.hpp"
 
 namespace snorky {
+
+class Node;
 
 class BrokerListener {
 public:
@@ -22,7 +25,18 @@ public:
 class Broker {
 public:
     virtual ~Broker() = default;
-    // All calls are made with the node's service lock held.
+    // Called once by the Node that owns the broker, before any other call. A
+    // broker that delivers from its own thread takes node.serviceLock() to
+    // call listeners.
+    virtual void attach(Node& node) {}
+    // Stops deliveries: once it returns, no listener is called again. Call
+    // WITHOUT the service lock (a delivery may be waiting for it), before the
+    // services are destroyed. Idempotent.
+    virtual void close() {}
+    // Engine state for GET /health, e.g. {"engine":"memory"}. Any thread.
+    virtual json::object health() const { return {{"engine", "memory"}}; }
+
+    // The calls below are made with the node's service lock held.
     virtual void publish(const std::string& topic, const FramePtr& frame) = 0;
     // Declares local interest in a topic; one listener per topic.
     virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;

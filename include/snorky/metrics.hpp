@@ -15,6 +15,13 @@ struct Metrics {
     std::atomic<std::uint64_t> slowConsumers{0};
     std::atomic<std::uint64_t> backendRequests{0};
     std::atomic<std::uint64_t> backendRejected{0};
+    // Scale-out engine (Redis); they stay 0 with the in-memory broker.
+    std::atomic<std::uint64_t> enginePublished{0};     // messages sent to other nodes
+    std::atomic<std::uint64_t> engineReceived{0};      // messages received from other nodes
+    std::atomic<std::uint64_t> engineDropped{0};       // not sent: engine down or backlog full (at most once)
+    std::atomic<std::uint64_t> engineDisconnects{0};   // connection to the engine lost (or never made)
+    std::atomic<std::uint64_t> engineReconnects{0};    // connection re-established after a loss
+    std::atomic<int> engineUp{0};                      // 1 while connected (gauge)
 
     std::int64_t connectionsOpen() const {
         return static_cast<std::int64_t>(connectionsOpened.load()) -

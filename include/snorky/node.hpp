@@ -16,7 +16,10 @@ namespace snorky {
 
 class Node {
 public:
-    Node(std::unique_ptr<Broker> broker, Timers& timers) : broker_(std::move(broker)), timers_(&timers) {}
+    Node(std::unique_ptr<Broker> broker, Timers& timers) : broker_(std::move(broker)), timers_(&timers) {
+        broker_->attach(*this);
+    }
+    ~Node() { broker_->close(); }
 
     std::mutex& serviceLock() { return lock_; }
     Broker& broker() { return *broker_; }

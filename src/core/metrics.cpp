@@ -17,6 +17,14 @@ std::string Metrics::render() const {
     counter("slow_consumers_total", "Connections cut off for exceeding their outbound queue.", slowConsumers);
     counter("backend_requests_total", "Backend HTTP requests answered.", backendRequests);
     counter("backend_rejected_total", "Backend HTTP requests refused with a 4xx/5xx status.", backendRejected);
+    counter("engine_published_total", "Messages sent to other nodes through the scale-out engine.", enginePublished);
+    counter("engine_received_total", "Messages received from other nodes through the scale-out engine.", engineReceived);
+    counter("engine_dropped_total", "Messages not sent to other nodes (engine down or backlog full).", engineDropped);
+    counter("engine_disconnects_total", "Times the connection to the scale-out engine was lost or refused.", engineDisconnects);
+    counter("engine_reconnects_total", "Times the connection to the scale-out engine came back.", engineReconnects);
+    out += "# HELP snorky_engine_up 1 while connected to the scale-out engine (0 with the in-memory broker).\n";
+    out += "# TYPE snorky_engine_up gauge\n";
+    out += "snorky_engine_up " + std::to_string(engineUp.load()) + "\n";
     out += "# HELP snorky_connections_open WebSocket connections open now.\n";
     out += "# TYPE snorky_connections_open gauge\n";
     out += "snorky_connections_open " + std::to_string(connectionsOpen()) + "\n";

@@ -19,6 +19,7 @@ const char* const kDefaultConfig = R"toml(
 [server]
 threads = 0          # one I/O thread per core
 log_level = "info"
+engine = "memory"    # or "redis://127.0.0.1:6379" to run several nodes (docs/scale-out.md)
 
 [[listener]]
 type = "websocket"
@@ -136,6 +137,10 @@ Config parseConfig(const std::string& text, const std::string& source) {
         config.logLevel = server.string("log_level", "info");
         log::Level level;
         if (!log::parseLevel(config.logLevel, level)) server.fail("log_level must be debug, info, warn, error or off");
+        setEngine(config, server.string("engine", "memory"), server.where());
+        const std::int64_t defaultBacklog = static_cast<std::int64_t>(RedisBrokerOptions{}.maxBacklogBytes);
+        std::int64_t backlog = server.integer("engine_max_backlog", defaultBacklog, 1024, 1LL << 40);
+        if (config.redis) config.redis->maxBacklogBytes = static_cast<std::size_t>(backlog);
         server.finish();
     }
     config.listeners = readEntries(root, "listener", source, false);
@@ -145,6 +150,27 @@ Config parseConfig(const std::string& text, const std::string& source) {
         if (l.type != "websocket" && l.type != "backend")
             l.options.fail("type must be \"websocket\" or \"backend\"");
     return config;
+}
+
+void setEngine(Config& config, const std::string& engine, const std::string& where) {
+    if (engine == "memory") {
+        config.engine = engine;
+        config.redis.reset();
+        return;
+    }
+    if (engine.rfind("redis://", 0) != 0)
+        throw ConfigError(where + ": engine must be \"memory\" or a redis:// URL, got \"" + engine + "\"");
+    try {
+        config.redis = RedisBrokerOptions::fromUrl(engine);
+    } catch (const std::invalid_argument& error) {
+        throw ConfigError(where + ": engine: " + error.what());
+    }
+    config.engine = engine;
+}
+
+std::unique_ptr<Broker> makeBroker(const Config& config) {
+    if (config.redis) return std::make_unique<RedisBroker>(*config.redis);
+    return std::make_unique<MemoryBroker>();
 }
 
 Config loadConfigFile(const std::string& path) {

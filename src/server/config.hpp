@@ -1,11 +1,14 @@
 #pragma once
 // The `snorky` configuration: a TOML file (or the embedded default) turned
 // into listeners, registries and services. Errors carry file and line.
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "server/options.hpp"
 #include "server/service_factory.hpp"
+#include "snorky/redis_broker.hpp"
 #include "snorky/transport/server.hpp"
 
 namespace snorky::server {
@@ -23,6 +26,9 @@ struct Entry {
 struct Config {
     unsigned threads = 0;  // 0: one per core
     std::string logLevel = "info";
+    // [server] engine: "memory" (one node) or "redis://host:port" (scale-out).
+    std::string engine = "memory";
+    std::optional<RedisBrokerOptions> redis;  // set when engine is a Redis URL
     std::vector<Entry> listeners;
     std::vector<Entry> services;
 };
@@ -30,6 +36,12 @@ struct Config {
 // Parses TOML text; `source` names it in errors ("snorky.toml", "<default>").
 Config parseConfig(const std::string& text, const std::string& source);
 Config loadConfigFile(const std::string& path);
+
+// Sets config.engine (and config.redis) from "memory" or a redis:// URL;
+// throws ConfigError prefixed with `where` when the URL is wrong.
+void setEngine(Config& config, const std::string& engine, const std::string& where);
+// The broker the engine names (MemoryBroker or RedisBroker).
+std::unique_ptr<Broker> makeBroker(const Config& config);
 
 WebSocketOptions webSocketOptions(Options& options);
 // The key comes from the listener's `key`/`key_file`, else SNORKY_BACKEND_KEY,

@@ -41,13 +41,14 @@ void writeReadyFile(const std::string& path, const std::vector<Endpoint>& endpoi
 int main(int argc, char** argv) {
     CLI::App app{"Snorky: a real-time server. Without --config it runs the embedded default\n"
                  "(WebSocket frontend on 0.0.0.0:5800/ws, HTTP backend on 127.0.0.1:5801/backend)."};
-    std::string configPath, readyFile, logLevel, staticDir;
+    std::string configPath, readyFile, logLevel, staticDir, engine;
     unsigned threads = 0;
     int port = -1, backendPort = -1;
     bool printDefault = false, check = false;
     app.add_option("-c,--config", configPath, "TOML config file");
     app.add_option("--threads", threads, "I/O threads (0: one per core)");
     app.add_option("--log-level", logLevel, "debug, info, warn, error or off");
+    app.add_option("--engine", engine, "\"memory\" or redis://host:port (overrides [server] engine)");
     app.add_option("--port", port, "Port of the first WebSocket listener")->check(CLI::Range(0, 65535));
     app.add_option("--backend-port", backendPort, "Port of the first backend listener")->check(CLI::Range(0, 65535));
     app.add_option("--static-dir", staticDir, "Serve this folder on the first WebSocket listener");
@@ -65,6 +66,11 @@ int main(int argc, char** argv) {
                                                    : server::loadConfigFile(configPath);
         if (threads) config.threads = threads;
         if (!logLevel.empty()) config.logLevel = logLevel;
+        if (!engine.empty()) {
+            auto backlog = config.redis ? config.redis->maxBacklogBytes : RedisBrokerOptions{}.maxBacklogBytes;
+            server::setEngine(config, engine, "--engine");
+            if (config.redis) config.redis->maxBacklogBytes = backlog;
+        }
         if (port >= 0) override(config, "websocket", "port", port);
         if (backendPort >= 0) override(config, "backend", "port", backendPort);
         if (!staticDir.empty()) override(config, "websocket", "static_dir", json::string(staticDir));
@@ -75,7 +81,8 @@ int main(int argc, char** argv) {
         std::string generatedKey;
         if (server::needsGeneratedKey(config)) generatedKey = server::randomKey();
 
-        Server snorky(config.threads);
+        // --check validates without connecting to Redis.
+        Server snorky(config.threads, check ? nullptr : server::makeBroker(config));
         server::apply(config, snorky, server::ServiceFactory::builtin(), generatedKey);
         if (check) {
             std::cout << "config OK\n";

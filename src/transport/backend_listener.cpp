@@ -79,7 +79,12 @@ private:
 
         if (options.serveMetrics && request.method() == http::verb::get && (path == "/health" || path == "/metrics")) {
             keepAlive_ = false;  // the body (if any) is left unread
-            if (path == "/health") return respond(200, R"({"status":"ok"})");
+            if (path == "/health") {
+                // Engine state is informative: a node without Redis still serves its own clients.
+                json::object health{{"status", "ok"}};
+                for (auto& field : listener_.registry().node().broker().health()) health.insert(field);
+                return respond(200, json::serialize(health));
+            }
             contentType_ = "text/plain; version=0.0.4";
             return respond(200, listener_.registry().node().metrics().render());
         }

@@ -83,6 +83,7 @@ Server::~Server() {
         worker->stopNow();
         worker->join();
     }
+    impl_->node->broker().close();  // before the services (its listeners) are destroyed
 }
 
 Node& Server::node() { return *impl_->node; }
@@ -159,6 +160,7 @@ void Server::wait() {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     for (auto& w : impl_->workers) w->stopNow();
     for (auto& w : impl_->workers) w->join();
+    impl_->node->broker().close();  // no delivery from another node once we are down
     {
         std::lock_guard guard(impl_->stateLock);
         impl_->finished = true;

@@ -1,0 +1,524 @@
+#include "snorky/redis_broker.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "broker/redis_connection.hpp"
+#include "snorky/log.hpp"
+#include "snorky/node.hpp"
+
+namespace snorky {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Origin tag in front of every payload on the wire ("<16 hex> "), so a node
+// skips its own messages: it delivered them locally already.
+constexpr std::size_t kNodeIdSize = 16;
+constexpr std::size_t kSubscribeBatch = 512;                 // channels per SUBSCRIBE command
+constexpr milliseconds kPingEvery{1000};                      // liveness probe while idle
+constexpr milliseconds kAnswerTimeout{5000};                  // no reply this long: connection is dead
+
+std::string randomNodeId() {
+    std::random_device random;
+    std::uint64_t value = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+    static const char* hex = "0123456789abcdef";
+    std::string out(kNodeIdSize, '0');
+    for (std::size_t i = 0; i < kNodeIdSize; ++i) out[i] = hex[(value >> (4 * (kNodeIdSize - 1 - i))) & 15];
+    return out;
+}
+
+int parseInt(std::string_view text, const char* what, int min, int max) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        throw std::invalid_argument(std::string("invalid ") + what + " '" + std::string(text) + "'");
+    return value;
+}
+
+}  // namespace
+
+RedisBrokerOptions RedisBrokerOptions::fromUrl(std::string_view url) {
+    const std::string example = " (expected redis://[:password@]host[:port][/db][?prefix=name:])";
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) throw std::invalid_argument("'" + std::string(url) + "' is not a URL" + example);
+    const boost::urls::url_view& u = *parsed;
+    if (u.scheme() != "redis")
+        throw std::invalid_argument("unsupported scheme '" + std::string(u.scheme()) + "'" + example);
+    RedisBrokerOptions o;
+    if (u.host().empty()) throw std::invalid_argument("no host in '" + std::string(url) + "'" + example);
+    o.host = u.host_address();
+    if (u.has_port()) o.port = parseInt(u.port(), "port", 1, 65535);
+    if (u.has_userinfo()) {
+        o.username = u.user();
+        o.password = u.password();
+    }
+    std::string path = u.path();
+    if (!path.empty() && path != "/") o.database = parseInt(std::string_view(path).substr(1), "database number", 0, 1 << 20);
+    for (auto param : u.params()) {
+        if (param.key == "prefix") {
+            o.prefix = param.value;
+        } else {
+            throw std::invalid_argument("unknown URL parameter '" + std::string(param.key) + "'" + example);
+        }
+    }
+    if (u.has_fragment()) throw std::invalid_argument("unexpected '#' in '" + std::string(url) + "'" + example);
+    return o;
+}
+
+struct RedisBroker::Impl {
+    struct Outgoing {
+        std::string topic;
+        FramePtr frame;
+    };
+    struct Incoming {
+        std::string topic;
+        FramePtr frame;
+    };
+
+    explicit Impl(RedisBrokerOptions o) : options(std::move(o)), nodeId(randomNodeId()) {
+        wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (wakeFd < 0) throw std::runtime_error("eventfd failed");
+    }
+    ~Impl() {
+        if (wakeFd >= 0) ::close(wakeFd);
+    }
+
+    std::string where() const { return options.host + ":" + std::to_string(options.port); }
+    Metrics& metrics() { return node->metrics(); }
+
+    void wake() {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wakeFd, &one, sizeof one);
+    }
+    void drainWake() {
+        std::uint64_t count;
+        while (::read(wakeFd, &count, sizeof count) > 0) {}
+    }
+
+    // --- connection set-up (I/O thread, or attach() before it starts) ---
+
+    // AUTH / SELECT / PING, waiting for every answer (bounded by connectTimeout).
+    bool handshake(redis::Connection& c, bool select, std::string& error) {
+        std::string failure;
+        auto check = [&failure](const char* what) {
+            return [&failure, what](const redisReply& r) {
+                if (r.type == REDIS_REPLY_ERROR && failure.empty()) failure = std::string(what) + ": " + redis::describe(r);
+            };
+        };
+        if (!options.password.empty()) {
+            if (options.username.empty()) c.command({"AUTH", options.password}, check("AUTH"));
+            else c.command({"AUTH", options.username, options.password}, check("AUTH"));
+        }
+        std::string db = std::to_string(options.database);
+        if (select && options.database != 0) c.command({"SELECT", db}, check("SELECT"));
+        c.command({"PING"}, check("PING"));
+        auto deadline = Clock::now() + options.connectTimeout;
+        while (c.awaiting() > 0) {
+            if (c.wantsWrite() && !c.flush(error)) return false;
+            auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+            if (left <= 0) {
+                error = "no answer to the handshake";
+                return false;
+            }
+            pollfd p{c.fd(), static_cast<short>(POLLIN | (c.wantsWrite() ? POLLOUT : 0)), 0};
+            if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) {
+                error = std::strerror(errno);
+                return false;
+            }
+            if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
+                if (!c.read([&failure](const redisReply& r) { failure = "unexpected reply " + redis::describe(r); }, error))
+                    return false;
+            }
+        }
+        if (!failure.empty()) {
+            error = failure;
+            return false;
+        }
+        return true;
+    }
+
+    bool connectAll(std::string& error) {
+        if (!cmd.connect(options.host, options.port, options.connectTimeout, error) || !handshake(cmd, true, error) ||
+            !sub.connect(options.host, options.port, options.connectTimeout, error) || !handshake(sub, false, error)) {
+            cmd.close();
+            sub.close();
+            return false;
+        }
+        return true;
+    }
+
+    void onConnected() {
+        lastAnswer = Clock::now();
+        lastPing = lastAnswer;
+        subscribed.clear();
+        {
+            std::lock_guard guard(mutex);
+            dirty.clear();
+            for (auto& [topic, listener] : listeners) dirty.insert(topic);
+            up = true;
+        }
+        metrics().engineUp = 1;
+        if (everConnected) {
+            metrics().engineReconnects.fetch_add(1, std::memory_order_relaxed);
+            auto outage = std::chrono::duration_cast<milliseconds>(Clock::now() - downSince).count();
+            SNORKY_LOG(Info, "redis engine: reconnected to " << where() << " after " << outage
+                                                             << " ms; re-subscribing (messages of the outage are lost)");
+        } else {
+            SNORKY_LOG(Info, "redis engine: connected to " << where() << " (node " << nodeId << ")");
+        }
+        everConnected = true;
+        downLogged = false;
+        wake();  // the loop sends the SUBSCRIBEs
+    }
+
+    void onConnectFailed(const std::string& error) {
+        if (!downLogged) {
+            metrics().engineDisconnects.fetch_add(1, std::memory_order_relaxed);
+            SNORKY_LOG(Warn, "redis engine: cannot connect to " << where() << ": " << error
+                                                                << "; serving local clients only, retrying");
+            downLogged = true;
+            downSince = Clock::now();
+        } else if (Clock::now() - downSince >= std::chrono::seconds(10)) {
+            std::uint64_t suppressed = 0;
+            if (stillDownLog.allow(suppressed)) {
+                auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - downSince).count();
+                SNORKY_LOG(Warn, "redis engine: still down after " << seconds << " s: " << error);
+            }
+        }
+    }
+
+    void disconnect(const std::string& error) {
+        cmd.close();
+        sub.close();
+        subscribed.clear();
+        std::size_t lost;
+        {
+            std::lock_guard guard(mutex);
+            up = false;
+            lost = outbox.size();
+            outbox.clear();
+            outboxBytes = 0;
+        }
+        metrics().engineUp = 0;
+        metrics().engineDropped.fetch_add(lost, std::memory_order_relaxed);
+        metrics().engineDisconnects.fetch_add(1, std::memory_order_relaxed);
+        SNORKY_LOG(Warn, "redis engine: connection to " << where() << " lost: " << error
+                                                        << "; serving local clients only, reconnecting");
+        downLogged = true;
+        downSince = Clock::now();
+    }
+
+    // --- the I/O thread ---
+
+    void run() {
+        milliseconds backoff = options.reconnectMin;
+        std::minstd_rand jitter(std::random_device{}());
+        while (!stopRequested()) {
+            if (!cmd.open()) {
+                std::string error;
+                if (connectAll(error)) {
+                    backoff = options.reconnectMin;
+                    onConnected();
+                } else {
+                    onConnectFailed(error);
+                    // Jitter so that nodes restarted together do not retry in step.
+                    waitWake(backoff + milliseconds(jitter() % (backoff.count() / 4 + 1)));
+                    backoff = std::min(backoff * 2, options.reconnectMax);
+                    continue;
+                }
+            }
+            std::string error;
+            if (!step(error)) disconnect(error);
+        }
+        cmd.close();
+        sub.close();
+    }
+
+    bool stopRequested() {
+        std::lock_guard guard(mutex);
+        return stopping;
+    }
+
+    void waitWake(milliseconds timeout) {
+        pollfd p{wakeFd, POLLIN, 0};
+        ::poll(&p, 1, static_cast<int>(timeout.count()));
+        drainWake();
+    }
+
+    // One turn of the loop: send what the service threads queued, wait for
+    // the sockets, read and deliver. False with `error` when the connection broke.
+    bool step(std::string& error) {
+        drainWake();
+        std::vector<Outgoing> sending;
+        std::unordered_set<std::string> changed;
+        {
+            std::lock_guard guard(mutex);
+            sending.swap(outbox);
+            outboxBytes = 0;
+            changed.swap(dirty);
+        }
+        for (const Outgoing& out : sending) {
+            std::string channel = options.prefix + out.topic;
+            resp.clear();
+            redis::appendArrayHeader(resp, 3);
+            redis::appendBulk(resp, "PUBLISH");
+            redis::appendBulk(resp, channel);
+            redis::appendBulk(resp, originTag, out.frame->payload());
+            cmd.formatted(resp, [this](const redisReply& r) { checkReply("PUBLISH", r); });
+        }
+        metrics().enginePublished.fetch_add(sending.size(), std::memory_order_relaxed);
+        sending.clear();
+        syncSubscriptions(changed);
+
+        auto now = Clock::now();
+        if (now - lastPing >= kPingEvery) {
+            lastPing = now;
+            cmd.command({"PING"}, [this](const redisReply& r) { checkReply("PING", r); });
+        }
+        if (cmd.awaiting() > 0 && now - lastAnswer > kAnswerTimeout) {
+            error = "no answer for " + std::to_string(kAnswerTimeout.count() / 1000) + " s";
+            return false;
+        }
+        if (cmd.wantsWrite() && !cmd.flush(error)) return false;
+        if (sub.wantsWrite() && !sub.flush(error)) return false;
+
+        pollfd fds[3] = {
+            {wakeFd, POLLIN, 0},
+            {cmd.fd(), static_cast<short>(POLLIN | (cmd.wantsWrite() ? POLLOUT : 0)), 0},
+            {sub.fd(), static_cast<short>(POLLIN | (sub.wantsWrite() ? POLLOUT : 0)), 0},
+        };
+        if (::poll(fds, 3, static_cast<int>(kPingEvery.count())) < 0) {
+            if (errno == EINTR) return true;
+            error = std::strerror(errno);
+            return false;
+        }
+        if (fds[1].revents & (POLLIN | POLLERR | POLLHUP)) {
+            std::size_t before = cmd.awaiting();
+            if (!cmd.read([](const redisReply&) {}, error)) return false;
+            if (cmd.awaiting() < before) lastAnswer = Clock::now();
+        }
+        if ((fds[1].revents & POLLOUT) && !cmd.flush(error)) return false;
+        if (fds[2].revents & (POLLIN | POLLERR | POLLHUP)) {
+            if (!sub.read([this](const redisReply& r) { onPush(r); }, error)) return false;
+        }
+        if ((fds[2].revents & POLLOUT) && !sub.flush(error)) return false;
+        deliver();
+        return true;
+    }
+
+    void checkReply(const char* what, const redisReply& r) {
+        lastAnswer = Clock::now();
+        if (r.type != REDIS_REPLY_ERROR) return;
+        std::uint64_t suppressed = 0;
+        if (replyErrorLog.allow(suppressed)) SNORKY_LOG(Warn, "redis engine: " << what << " failed: " << redis::describe(r));
+    }
+
+    // SUBSCRIBE / UNSUBSCRIBE so that Redis matches local interest.
+    void syncSubscriptions(const std::unordered_set<std::string>& changed) {
+        if (changed.empty()) return;
+        std::vector<std::string> add, remove;
+        {
+            std::lock_guard guard(mutex);
+            for (const std::string& topic : changed) {
+                bool wanted = listeners.count(topic) > 0;
+                bool have = subscribed.count(topic) > 0;
+                if (wanted && !have) add.push_back(topic);
+                if (!wanted && have) remove.push_back(topic);
+            }
+        }
+        auto send = [this](const char* verb, const std::vector<std::string>& topics) {
+            for (std::size_t i = 0; i < topics.size(); i += kSubscribeBatch) {
+                std::size_t end = std::min(topics.size(), i + kSubscribeBatch);
+                resp.clear();
+                redis::appendArrayHeader(resp, 1 + end - i);
+                redis::appendBulk(resp, verb);
+                for (std::size_t j = i; j < end; ++j) redis::appendBulk(resp, options.prefix, topics[j]);
+                sub.formatted(resp);
+            }
+        };
+        send("SUBSCRIBE", add);
+        send("UNSUBSCRIBE", remove);
+        for (auto& t : add) subscribed.insert(t);
+        for (auto& t : remove) subscribed.erase(t);
+    }
+
+    // A reply on the subscriber connection: messages, or (un)subscribe confirmations.
+    void onPush(const redisReply& r) {
+        if (r.type == REDIS_REPLY_ERROR) {
+            checkReply("subscriber", r);
+            return;
+        }
+        if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 || r.element[0]->type != REDIS_REPLY_STRING) return;
+        std::string_view kind(r.element[0]->str, r.element[0]->len);
+        if (kind != "message") return;  // subscribe / unsubscribe confirmations
+        std::string_view channel(r.element[1]->str, r.element[1]->len);
+        std::string_view payload(r.element[2]->str, r.element[2]->len);
+        if (channel.substr(0, options.prefix.size()) != options.prefix) return;
+        if (payload.size() < kNodeIdSize + 1 || payload[kNodeIdSize] != ' ') {
+            std::uint64_t suppressed = 0;
+            if (replyErrorLog.allow(suppressed))
+                SNORKY_LOG(Warn, "redis engine: ignored a message without origin tag on " << channel);
+            return;
+        }
+        if (payload.substr(0, kNodeIdSize) == nodeId) return;  // ours: delivered locally at publish
+        inbox.push_back({std::string(channel.substr(options.prefix.size())), Frame::text(payload.substr(kNodeIdSize + 1))});
+    }
+
+    // Hands what arrived to the listeners, under the service lock (once per batch).
+    void deliver() {
+        if (inbox.empty()) return;
+        metrics().engineReceived.fetch_add(inbox.size(), std::memory_order_relaxed);
+        {
+            std::lock_guard service(node->serviceLock());
+            for (const Incoming& in : inbox) {
+                BrokerListener* listener = nullptr;
+                {
+                    std::lock_guard guard(mutex);
+                    auto it = listeners.find(in.topic);
+                    if (it != listeners.end()) listener = it->second;
+                }
+                if (!listener) continue;  // interest ended while the message was on its way
+                try {
+                    listener->onBrokerMessage(in.topic, in.frame);
+                } catch (const std::exception& e) {
+                    SNORKY_LOG(Error, "redis engine: delivery on " << in.topic << " failed: " << e.what());
+                }
+            }
+        }
+        inbox.clear();
+    }
+
+    RedisBrokerOptions options;
+    const std::string nodeId;
+    const std::string originTag = nodeId + " ";
+    Node* node = nullptr;
+    int wakeFd = -1;
+    std::thread thread;
+
+    // Shared between service threads and the I/O thread.
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, BrokerListener*> listeners;  // local interest
+    std::unordered_set<std::string> dirty;                       // topics whose interest changed
+    std::vector<Outgoing> outbox;
+    std::size_t outboxBytes = 0;
+    bool stopping = false;
+    bool closed = false;
+    std::atomic<bool> up{false};
+    log::RateLimit backlogLog{1, std::chrono::seconds(10)};
+
+    // I/O thread only.
+    redis::Connection cmd, sub;
+    std::unordered_set<std::string> subscribed;  // what Redis has for this node
+    std::vector<Incoming> inbox;
+    std::string resp;
+    bool everConnected = false;
+    bool downLogged = false;
+    Clock::time_point downSince{}, lastPing{}, lastAnswer{};
+    log::RateLimit stillDownLog{1, std::chrono::seconds(30)};
+    log::RateLimit replyErrorLog{5, std::chrono::seconds(10)};
+};
+
+RedisBroker::RedisBroker(RedisBrokerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+RedisBroker::~RedisBroker() { close(); }
+
+void RedisBroker::attach(Node& node) {
+    impl_->node = &node;
+    // First attempt right here, so a node whose Redis is up is connected when
+    // it starts serving; then the I/O thread keeps it so.
+    std::string error;
+    if (impl_->connectAll(error)) impl_->onConnected();
+    else impl_->onConnectFailed(error);
+    impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+void RedisBroker::close() {
+    {
+        std::lock_guard guard(impl_->mutex);
+        if (impl_->closed) return;
+        impl_->closed = true;
+        impl_->stopping = true;
+    }
+    impl_->wake();
+    if (impl_->thread.joinable()) impl_->thread.join();
+    impl_->up = false;
+    if (impl_->node) impl_->metrics().engineUp = 0;
+}
+
+json::object RedisBroker::health() const {
+    return {{"engine", "redis"}, {"redis", impl_->up ? "connected" : "down"}};
+}
+
+bool RedisBroker::connected() const { return impl_->up; }
+
+const std::string& RedisBroker::nodeId() const { return impl_->nodeId; }
+
+void RedisBroker::publish(const std::string& topic, const FramePtr& frame) {
+    Impl& d = *impl_;
+    BrokerListener* local = nullptr;
+    {
+        std::lock_guard guard(d.mutex);
+        auto it = d.listeners.find(topic);
+        if (it != d.listeners.end()) local = it->second;
+    }
+    // Local subscribers first and synchronously, as with MemoryBroker: they
+    // keep being served while Redis is away.
+    if (local) local->onBrokerMessage(topic, frame);
+
+    bool wasEmpty;
+    {
+        std::lock_guard guard(d.mutex);
+        std::size_t size = topic.size() + frame->payload().size();
+        if (!d.up || d.stopping || d.outboxBytes + size > d.options.maxBacklogBytes) {
+            if (d.node) d.metrics().engineDropped.fetch_add(1, std::memory_order_relaxed);
+            std::uint64_t suppressed = 0;
+            if (d.up && d.backlogLog.allow(suppressed))
+                SNORKY_LOG(Warn, "redis engine: backlog over " << d.options.maxBacklogBytes
+                                                               << " bytes, dropping messages for other nodes");
+            return;
+        }
+        wasEmpty = d.outbox.empty();
+        d.outbox.push_back({topic, frame});
+        d.outboxBytes += size;
+    }
+    if (wasEmpty) d.wake();
+}
+
+void RedisBroker::subscribe(const std::string& topic, BrokerListener* listener) {
+    bool added;
+    {
+        std::lock_guard guard(impl_->mutex);
+        auto [it, inserted] = impl_->listeners.insert_or_assign(topic, listener);
+        added = inserted;
+        if (added) impl_->dirty.insert(topic);
+    }
+    if (added) impl_->wake();
+}
+
+void RedisBroker::unsubscribe(const std::string& topic) {
+    bool removed;
+    {
+        std::lock_guard guard(impl_->mutex);
+        removed = impl_->listeners.erase(topic) > 0;
+        if (removed) impl_->dirty.insert(topic);
+    }
+    if (removed) impl_->wake();
+}
+
+}  // namespace snorky
