@@ -63,7 +63,13 @@ RedisBrokerOptions RedisBrokerOptions::fromUrl(std::string_view url) {
     RedisBrokerOptions o;
     if (u.host().empty()) throw std::invalid_argument("no host in '" + std::string(url) + "'" + example);
     o.host = u.host_address();
-    if (u.has_port()) o.port = parseInt(u.port(), "port", 1, 65535);
+    if (u.has_port()) {
+        try {
+            o.port = parseInt(u.port(), "port", 1, 65535);
+        } catch (const std::invalid_argument&) {
+            throw std::invalid_argument("invalid port in '" + std::string(url) + "'" + example);
+        }
+    }
     if (u.has_userinfo()) {
         o.username = u.user();
         o.password = u.password();

@@ -1,0 +1,233 @@
+// The Redis engine across nodes, in one process: several Nodes, each with its
+// own RedisBroker, on one private redis-server. Covers remote delivery (once,
+// in order), interest-based SUBSCRIBE, the service lock on delivery, Redis
+// outages and restarts.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+#include "support/fake_client.hpp"
+#include "support/recording_listener.hpp"
+#include "support/redis_process.hpp"
+#include "snorky/redis_broker.hpp"
+
+namespace snorky::it {
+
+using namespace std::chrono_literals;
+
+struct TestNode {
+    explicit TestNode(const RedisBrokerOptions& options) {
+        auto broker = std::make_unique<RedisBroker>(options);
+        redis = broker.get();
+        node = std::make_unique<Node>(std::move(broker), timers);
+    }
+    ~TestNode() { node->broker().close(); }
+    void subscribe(const std::string& topic, BrokerListener& listener) {
+        std::lock_guard guard(node->serviceLock());
+        node->broker().subscribe(topic, &listener);
+    }
+    void unsubscribe(const std::string& topic) {
+        std::lock_guard guard(node->serviceLock());
+        node->broker().unsubscribe(topic);
+    }
+    void publish(const std::string& topic, const std::string& text) {
+        std::lock_guard guard(node->serviceLock());
+        node->broker().publish(topic, Frame::text(text));
+    }
+    bool waitConnected(bool wanted, std::chrono::milliseconds timeout = 10s) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (redis->connected() != wanted) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::sleep_for(10ms);
+        }
+        return true;
+    }
+    Metrics& metrics() { return node->metrics(); }
+
+    testing::ManualTimers timers;
+    std::unique_ptr<Node> node;
+    RedisBroker* redis;
+};
+
+class RedisCluster : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
+        server = std::make_unique<RedisProcess>();
+        options = RedisBrokerOptions::fromUrl(server->url());
+        options.reconnectMax = 500ms;  // quick recovery in tests
+    }
+    std::unique_ptr<TestNode> node() { return std::make_unique<TestNode>(options); }
+
+    std::unique_ptr<RedisProcess> server;
+    RedisBrokerOptions options;
+};
+
+std::vector<std::string> numbers(int from, int to) {
+    std::vector<std::string> out;
+    for (int i = from; i < to; ++i) out.push_back(std::to_string(i));
+    return out;
+}
+
+TEST_F(RedisCluster, EveryNodeReceivesOnceInPublishOrder) {
+    auto a = node(), b = node(), c = node();
+    RecordingListener la, lb, lc;
+    a->subscribe("t", la);
+    b->subscribe("t", lb);
+    c->subscribe("t", lc);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 3));
+    for (int i = 0; i < 300; ++i) a->publish("t", std::to_string(i));
+    ASSERT_TRUE(lb.waitFor(300));
+    ASSERT_TRUE(lc.waitFor(300));
+    std::this_thread::sleep_for(200ms);  // room for duplicates to show up
+    EXPECT_EQ(la.payloads(), numbers(0, 300));  // local only: its own echo from Redis is skipped
+    EXPECT_EQ(lb.payloads(), numbers(0, 300));
+    EXPECT_EQ(lc.payloads(), numbers(0, 300));
+    EXPECT_EQ(a->metrics().enginePublished, 300u);
+    EXPECT_EQ(b->metrics().engineReceived, 300u);
+    EXPECT_EQ(a->metrics().engineReceived, 0u);
+}
+
+TEST_F(RedisCluster, OnePublishPerMessageWhateverTheNumberOfNodes) {
+    auto a = node(), b = node(), c = node();
+    RecordingListener lb, lc;
+    b->subscribe("t", lb);
+    c->subscribe("t", lc);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 2));
+    std::string stats0 = server->command({"INFO", "commandstats"});
+    a->publish("t", "x");
+    ASSERT_TRUE(lb.waitFor(1));
+    ASSERT_TRUE(lc.waitFor(1));
+    std::string stats = server->command({"INFO", "commandstats"});
+    auto calls = [](const std::string& s) -> long long {
+        auto at = s.find("cmdstat_publish:calls=");
+        return at == std::string::npos ? 0 : std::stoll(s.substr(at + 22));
+    };
+    EXPECT_EQ(calls(stats) - calls(stats0), 1);
+}
+
+TEST_F(RedisCluster, NodesSubscribeOnlyToTopicsWithLocalInterest) {
+    auto a = node(), b = node();
+    RecordingListener lb;
+    b->subscribe("x", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:x", 1));
+    EXPECT_EQ(server->subscribers("snorky:y"), 0);
+    a->publish("y", "nobody listens");
+    a->publish("x", "1");
+    ASSERT_TRUE(lb.waitFor(1));
+    b->unsubscribe("x");
+    ASSERT_TRUE(server->waitSubscribers("snorky:x", 0));
+    a->publish("x", "2");
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(lb.payloads(), std::vector<std::string>{"1"});
+}
+
+TEST_F(RedisCluster, RemoteDeliveryWaitsForTheServiceLock) {
+    auto a = node(), b = node();
+    RecordingListener lb;
+    b->subscribe("t", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 1));
+    {
+        std::lock_guard held(b->node->serviceLock());  // b's services are busy
+        a->publish("t", "1");
+        EXPECT_FALSE(lb.waitFor(1, 300ms));
+    }
+    EXPECT_TRUE(lb.waitFor(1));
+}
+
+TEST_F(RedisCluster, ATopicPrefixSeparatesClusters) {
+    RedisBrokerOptions other = options;
+    other.prefix = "other:";
+    auto a = node(), b = node();
+    auto foreign = std::make_unique<TestNode>(other);
+    RecordingListener lb, lf;
+    b->subscribe("t", lb);
+    foreign->subscribe("t", lf);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 1));
+    ASSERT_TRUE(server->waitSubscribers("other:t", 1));
+    a->publish("t", "1");
+    ASSERT_TRUE(lb.waitFor(1));
+    std::this_thread::sleep_for(150ms);
+    EXPECT_TRUE(lf.received().empty());
+}
+
+TEST_F(RedisCluster, RedisRestartLosesTheOutageThenDeliveryResumes) {
+    auto a = node(), b = node();
+    RecordingListener la, lb;
+    a->subscribe("t", la);
+    b->subscribe("t", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 2));
+    a->publish("t", "before");
+    ASSERT_TRUE(lb.waitFor(1));
+
+    server->kill9();
+    ASSERT_TRUE(a->waitConnected(false));
+    ASSERT_TRUE(b->waitConnected(false));
+    EXPECT_EQ(a->node->broker().health().at("redis"), "down");
+    a->publish("t", "during");  // local subscribers still get it; b cannot
+    EXPECT_EQ(la.payloads(), (std::vector<std::string>{"before", "during"}));
+    EXPECT_GE(a->metrics().engineDropped, 1u);
+    EXPECT_GE(a->metrics().engineDisconnects, 1u);
+    EXPECT_EQ(a->metrics().engineUp, 0);
+
+    server->start();  // same port, empty: the nodes must subscribe again
+    ASSERT_TRUE(a->waitConnected(true));
+    ASSERT_TRUE(b->waitConnected(true));
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 2));
+    a->publish("t", "after");
+    ASSERT_TRUE(lb.waitFor(2));
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(lb.payloads(), (std::vector<std::string>{"before", "after"}));
+    EXPECT_EQ(a->metrics().engineReconnects, 1u);
+    EXPECT_EQ(a->node->broker().health().at("redis"), "connected");
+}
+
+TEST_F(RedisCluster, SubscriptionsMadeDuringAnOutageAreSentOnReconnect) {
+    auto a = node(), b = node();
+    server->kill9();
+    ASSERT_TRUE(b->waitConnected(false));
+    RecordingListener lb;
+    b->subscribe("late", lb);
+    server->start();
+    ASSERT_TRUE(server->waitSubscribers("snorky:late", 1, 10s));
+    ASSERT_TRUE(a->waitConnected(true));
+    a->publish("late", "1");
+    EXPECT_TRUE(lb.waitFor(1));
+}
+
+TEST_F(RedisCluster, ANodeStartsWithoutRedisAndConnectsLater) {
+    int port = server->port();
+    server->kill9();
+    auto a = node();
+    EXPECT_FALSE(a->redis->connected());
+    RecordingListener la;
+    a->subscribe("t", la);
+    a->publish("t", "local");
+    EXPECT_EQ(la.payloads(), std::vector<std::string>{"local"});
+    server = std::make_unique<RedisProcess>(port);
+    EXPECT_TRUE(a->waitConnected(true));
+    EXPECT_TRUE(server->waitSubscribers("snorky:t", 1));
+}
+
+TEST_F(RedisCluster, BacklogIsBounded) {
+    options.maxBacklogBytes = 1024;
+    auto a = node();
+    RecordingListener la;
+    a->subscribe("t", la);
+    a->publish("t", std::string(4096, 'x'));  // larger than the whole backlog: not sent
+    EXPECT_EQ(la.received().size(), 1u);      // still delivered locally
+    EXPECT_EQ(a->metrics().engineDropped, 1u);
+    EXPECT_EQ(a->metrics().enginePublished, 0u);
+}
+
+TEST_F(RedisCluster, PasswordAndDatabaseFromTheUrl) {
+    server->command({"CONFIG", "SET", "requirepass", "s3cret"});
+    auto wrong = std::make_unique<TestNode>(options);  // no password: refused
+    EXPECT_FALSE(wrong->redis->connected());
+    auto opts = RedisBrokerOptions::fromUrl("redis://:s3cret@127.0.0.1:" + std::to_string(server->port()) + "/2");
+    auto a = std::make_unique<TestNode>(opts);
+    EXPECT_TRUE(a->redis->connected());
+}
+
+}  // namespace snorky::it
