@@ -102,7 +102,7 @@ TEST_F(BackendTest, KeepAliveServesManyRequestsOnOneConnection) {
 TEST_F(BackendTest, HealthAndMetrics) {
     HttpResponse health = httpRequest(port(), "GET", "/health", "");
     EXPECT_EQ(health.status, 200);
-    EXPECT_EQ(health.json(), json::parse(R"({"status":"ok"})"));
+    EXPECT_EQ(health.json(), json::parse(R"({"status":"ok","engine":"memory"})"));
     httpPost(port(), "/backend", kPublish, kAuth);
     HttpResponse metrics = httpRequest(port(), "GET", "/metrics", "");
     EXPECT_EQ(metrics.status, 200);

@@ -54,6 +54,7 @@ void RedisProcess::start() {
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
+        close_range(3, ~0U, 0);  // no test-process socket lives on in redis-server
         if (chdir(dir_.c_str()) != 0) _exit(126);
         execl(exe.c_str(), exe.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
               static_cast<char*>(nullptr));

@@ -80,6 +80,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
         dup2(fd, 2);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
+        // Sockets of the test process (WebSocket clients) must not live on in
+        // the child: a client "closed" by the test would stay open.
+        close_range(3, ~0U, 0);
         for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
