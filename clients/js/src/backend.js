@@ -1,5 +1,7 @@
 import { SnorkyError, TransportError } from "./errors.js";
 
+export { SnorkyError, TransportError };
+
 /**
  * Backend connector for trusted applications (Node; never in a browser, which must not
  * hold the backend key). protocol.md section 3:
