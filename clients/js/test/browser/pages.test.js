@@ -1,0 +1,91 @@
+// The demo pages in a real browser (headless Chromium), served by the real server.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { SnorkyServer, repoRoot, listenersToml, pubsubToml, identityToml, chatToml, startOrSkip } from "../support/server.js";
+import { backendOf } from "../support/clients.js";
+import { launchBrowser, screenshot } from "../support/browser.js";
+import { startLoginServer } from "../support/login_server.js";
+
+const webDir = join(repoRoot, "web");
+const cleanups = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function browser(t) {
+  const b = await launchBrowser();
+  cleanups.push(() => b.close());
+  // On failure the page logs explain more than a timeout does.
+  t.after(() => {
+    if (b.logs.length) t.diagnostic(b.logs.join("\n"));
+  });
+  return b;
+}
+
+test("announcements: a backend publication appears in the page", async (t) => {
+  const server = await SnorkyServer.start(listenersToml({ staticDir: webDir }) + pubsubToml);
+  cleanups.push(() => server.dispose());
+  const b = await browser(t);
+  const page = await b.newPage("announcements");
+
+  // The index links to the demos; the library is served under /lib/.
+  await page.goto(`${server.httpUrl}/`);
+  assert.equal(await page.getAttribute('a[href="/announcements/"]', "href"), "/announcements/");
+  const lib = await page.request.get(`${server.httpUrl}/lib/index.js`);
+  assert.equal(lib.status(), 200);
+  assert.match(lib.headers()["content-type"], /javascript/);
+
+  await page.goto(`${server.httpUrl}/announcements/`);
+  await page.waitForSelector("body[data-subscribed=true]", { timeout: 10000 });
+  assert.equal(await page.textContent("#status"), "connected");
+  const text = `Server maintenance at ${Date.now()}`;
+  await backendOf(server).call("pubsub_backend", "publish", { channel: "announcements", message: { text, from: "ops" } });
+  await backendOf(server).call("pubsub_backend", "publish", { channel: "announcements", message: "plain text works too" });
+  await page.waitForSelector("#feed li:nth-child(2)", { timeout: 10000 });
+  const items = await page.$$eval("#feed li .text", (nodes) => nodes.map((n) => n.textContent));
+  assert.deepEqual(items, ["plain text works too", text]);
+  await screenshot(page, "announcements");
+});
+
+test("chat: two pages sign in through the demo login server and talk", async (t) => {
+  const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + identityToml + chatToml);
+  if (!server) return;
+  cleanups.push(() => server.dispose());
+  const login = await startLoginServer(server, server.httpUrl);
+  cleanups.push(() => login.stop());
+  const b = await browser(t);
+  const url = `${server.httpUrl}/chat/?login=${encodeURIComponent(login.url)}&channel=demo`;
+
+  const ann = await b.newPage("ann");
+  const bob = await b.newPage("bob");
+  for (const [page, name] of [
+    [ann, "Ann"],
+    [bob, "Bob"],
+  ]) {
+    await page.goto(url);
+    await page.fill("#name", name);
+    await page.click("#login button");
+    await page.waitForSelector(`body[data-user="${name}"]`, { timeout: 10000 });
+  }
+  // Ann sees Bob arrive (presence) in the member list.
+  await ann.waitForFunction(() => document.querySelectorAll("#members li").length === 2, null, { timeout: 10000 });
+  assert.deepEqual((await ann.$$eval("#members li", (n) => n.map((x) => x.textContent))).sort(), ["Ann", "Bob"]);
+
+  await bob.fill("#body", "Hello Ann!");
+  await bob.click("#compose button");
+  await ann.waitForSelector("#messages li.message", { timeout: 10000 });
+  assert.equal(await ann.textContent("#messages li.message strong"), "Bob: ");
+  assert.equal(await ann.textContent("#messages li.message .body"), "Hello Ann!");
+  await ann.fill("#body", "Hi Bob");
+  await ann.click("#compose button");
+  await bob.waitForFunction(() => document.querySelectorAll("#messages li.message").length === 2, null, { timeout: 10000 });
+  assert.deepEqual(await bob.$$eval("#messages li.message .body", (n) => n.map((x) => x.textContent)), ["Hello Ann!", "Hi Bob"]);
+  await screenshot(ann, "chat");
+
+  // The login server refuses what it should.
+  const refused = await fetch(login.url, { method: "POST", headers: { Origin: "http://evil.example" }, body: '{"name":"x"}' });
+  assert.equal(refused.status, 403);
+  const badName = await fetch(login.url, { method: "POST", body: '{"name":"<script>"}' });
+  assert.equal(badName.status, 400);
+});
