@@ -256,6 +256,8 @@ export class ArrayCollection<Row = any, Item = Row> implements Collection {
   items: Item[];
   transform: (row: Row) => Item;
   equals: (item: Item, row: Row) => boolean;
+  /** true when key or equals was given: inserts of a held row replace it */
+  keyed: boolean;
   indexOf(row: Row): number;
   insert(data: Row): void;
   update(oldData: Row, newData: Row): void;

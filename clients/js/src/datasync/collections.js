@@ -12,11 +12,15 @@ import { jsonEqual } from "../json_key.js";
  *   key: "id" | (data) -> key    rows are the same when their keys are equal
  *   equals(item, data) -> bool   custom matching of a stored item and a row
  * Without key/equals, an item matches a row when it deep-equals transform(row).
+ * With key/equals an insert of a row already held replaces it: deltas buffered between
+ * a subscription's authorization and its acquisition may repeat what the initial data
+ * already shows, and must not duplicate it.
  */
 export class ArrayCollection {
   constructor(items = [], { transform = (data) => data, key, equals } = {}) {
     this.items = items;
     this.transform = transform;
+    this.keyed = Boolean(equals) || key !== undefined;
     if (equals) this.equals = equals;
     else if (key !== undefined) {
       const keyOf = typeof key === "function" ? key : (value) => value?.[key];
@@ -30,7 +34,9 @@ export class ArrayCollection {
   }
 
   insert(data) {
-    this.items.push(this.transform(data));
+    const index = this.keyed ? this.indexOf(data) : -1;
+    if (index >= 0) this.items[index] = this.transform(data);
+    else this.items.push(this.transform(data));
   }
 
   update(oldData, newData) {

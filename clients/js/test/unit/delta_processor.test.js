@@ -82,3 +82,14 @@ test("change events, unknown models, several collections per model, bad types", 
   assert.deepEqual(events, ["m", "unknown other"]);
   assert.throws(() => p.processDelta({ type: "upsert", model: "m", data: 1 }), /unknown delta type/);
 });
+
+test("with a key, an insert of a row already held replaces it (buffered deltas are idempotent)", () => {
+  const items = [{ id: 1, title: "milk" }];
+  const p = new DeltaProcessor({ collections: { todo: new ArrayCollection(items, { key: "id" }) } });
+  p.processDelta(insert("todo", { id: 1, title: "milk!" }));
+  assert.deepEqual(items, [{ id: 1, title: "milk!" }]);
+  // Without a key, identical rows are distinct rows.
+  const plain = [1];
+  new DeltaProcessor({ collections: { n: new ArrayCollection(plain) } }).processDelta(insert("n", 1));
+  assert.deepEqual(plain, [1, 1]);
+});
