@@ -2,10 +2,11 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SnorkyServer, repoRoot, listenersToml, pubsubToml, identityToml, chatToml, startOrSkip } from "../support/server.js";
+import { SnorkyServer, repoRoot, backendKey, listenersToml, pubsubToml, identityToml, chatToml, datasyncToml, startOrSkip } from "../support/server.js";
 import { backendOf } from "../support/clients.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
 import { startLoginServer } from "../support/login_server.js";
+import { startTodoApp } from "../support/todo_app.js";
 
 const webDir = join(repoRoot, "web");
 const cleanups = [];
@@ -88,4 +89,50 @@ test("chat: two pages sign in through the demo login server and talk", async (t)
   assert.equal(refused.status, 403);
   const badName = await fetch(login.url, { method: "POST", body: '{"name":"<script>"}' });
   assert.equal(badName.status, 400);
+});
+
+test("to-do: the filtered live list follows changes made by another browser", async (t) => {
+  const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + datasyncToml);
+  if (!server) return;
+  cleanups.push(() => server.dispose());
+  const app = await startTodoApp({ backendUrl: server.backendUrl, backendKey, allowedOrigin: server.httpUrl });
+  cleanups.push(() => app.close());
+  const b = await browser(t);
+  const url = `${server.httpUrl}/todo/?api=${encodeURIComponent(app.url)}`;
+  const viewer = await b.newPage("viewer");
+  const editor = await b.newPage("editor");
+  await viewer.goto(url);
+  await editor.goto(url);
+  await viewer.waitForSelector("body[data-ready=true]", { timeout: 10000 });
+  await editor.waitForSelector("body[data-ready=true]", { timeout: 10000 });
+  const titles = (page) => page.$$eval("#list li .title", (nodes) => nodes.map((n) => n.textContent.trim()));
+
+  for (const title of ["Buy milk", "Write tests", "Water plants"]) {
+    await editor.fill("#title", title);
+    await editor.click("#add button");
+  }
+  await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 3, null, { timeout: 10000 });
+  assert.deepEqual(await titles(viewer), ["Buy milk", "Write tests", "Water plants"]);
+
+  // Done in the editor: it leaves the viewer's "open" list (an update routed as a delete).
+  await editor.click('#list li:has-text("Write tests") input[type=checkbox]');
+  await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 2, null, { timeout: 10000 });
+  assert.deepEqual(await titles(viewer), ["Buy milk", "Water plants"]);
+
+  // The viewer switches to "done": fresh data and a fresh subscription.
+  await viewer.check('input[name=filter][value=done]');
+  await viewer.waitForFunction(() => document.body.dataset.ready === "true" && document.querySelectorAll("#list li").length === 1, null, { timeout: 10000 });
+  assert.deepEqual(await titles(viewer), ["Write tests"]);
+  // Re-opened in the editor: it leaves the viewer's "done" list; a deletion too.
+  await editor.check('input[name=filter][value=all]');
+  await editor.waitForFunction(() => document.body.dataset.ready === "true" && document.querySelectorAll("#list li").length === 3, null, { timeout: 10000 });
+  await editor.click('#list li:has-text("Write tests") input[type=checkbox]');
+  await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 0, null, { timeout: 10000 });
+  await editor.click('#list li:has-text("Buy milk") input[type=checkbox]');
+  await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 1, null, { timeout: 10000 });
+  await editor.click('#list li:has-text("Buy milk") button');
+  await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 0, null, { timeout: 10000 });
+  await editor.waitForFunction(() => document.querySelectorAll("#list li").length === 2, null, { timeout: 10000 });
+  assert.deepEqual(await titles(editor), ["Write tests", "Water plants"]);
+  await screenshot(editor, "todo");
 });
