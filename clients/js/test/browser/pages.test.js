@@ -107,9 +107,12 @@ test("to-do: the filtered live list follows changes made by another browser", as
   await editor.waitForSelector("body[data-ready=true]", { timeout: 10000 });
   const titles = (page) => page.$$eval("#list li .title", (nodes) => nodes.map((n) => n.textContent.trim()));
 
-  for (const title of ["Buy milk", "Write tests", "Water plants"]) {
+  for (const [i, title] of ["Buy milk", "Write tests", "Water plants"].entries()) {
     await editor.fill("#title", title);
     await editor.click("#add button");
+    // The editor's own list grows through the delta; then the input is free again.
+    await editor.waitForFunction((n) => document.querySelectorAll("#list li").length === n, i + 1, { timeout: 10000 });
+    await editor.waitForFunction(() => document.getElementById("title").value === "", null, { timeout: 10000 });
   }
   await viewer.waitForFunction(() => document.querySelectorAll("#list li").length === 3, null, { timeout: 10000 });
   assert.deepEqual(await titles(viewer), ["Buy milk", "Write tests", "Water plants"]);
