@@ -38,8 +38,9 @@ test("a call in flight when the server dies is rejected, not left hanging", asyn
   const snorky = await connectClient(server, { pubsub: PubSub }, { reconnect: false });
   server.pause();
   const call = snorky.services.pubsub.subscribe({ channel: "x" }); // written, never answered
+  const rejected = assert.rejects(call, TransportError); // attached now: the close may come first
   await server.kill();
-  await assert.rejects(call, TransportError);
+  await rejected;
   snorky.close();
   await server.restart();
 });
