@@ -4,13 +4,17 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type Listener<T> = (event: T) => void;
 
-export class Emitter<Events extends Record<string, any> = Record<string, any>> {
+/** Known events are typed; any other name (e.g. a custom notification type) is `any`. */
+export class Emitter<Events extends object = {}> {
   on<K extends keyof Events & string>(event: K, listener: Listener<Events[K]>): () => void;
+  on(event: string, listener: Listener<any>): () => void;
   once<K extends keyof Events & string>(event: K, listener: Listener<Events[K]>): () => void;
-  off<K extends keyof Events & string>(event: K, listener: Listener<Events[K]>): void;
+  once(event: string, listener: Listener<any>): () => void;
+  off(event: string, listener: Listener<any>): void;
   waitFor<K extends keyof Events & string>(event: K): Promise<Events[K]>;
-  listenerCount(event: keyof Events & string): number;
-  emit<K extends keyof Events & string>(event: K, payload?: Events[K]): boolean;
+  waitFor(event: string): Promise<any>;
+  listenerCount(event: string): number;
+  emit(event: string, payload?: unknown): boolean;
 }
 
 /** The service answered with an error; message is the server's text (protocol.md 8). */
@@ -101,7 +105,7 @@ export interface RestoreFailed {
   error: Error;
 }
 
-export class Service<Events extends Record<string, any> = Record<string, any>> extends Emitter<Events> {
+export class Service<Events extends object = {}> extends Emitter<Events> {
   name: string | null;
   snorky: Snorky | null;
   readonly restoreOrder: number;
@@ -113,13 +117,14 @@ export class Service<Events extends Record<string, any> = Record<string, any>> e
 }
 
 export interface RpcEvents {
+  /** every notification, whatever its type */
   notification: any;
+  /** an error answer that matched no pending call */
   error: SnorkyError;
   restoreFailed: RestoreFailed;
-  [type: string]: any;
 }
 
-export class RpcService<Events extends Record<string, any> = RpcEvents> extends Service<Events> {
+export class RpcService<Events extends object = RpcEvents> extends Service<Events> {
   call<T = any>(command: string, params?: Record<string, unknown>): Promise<T>;
   onNotification(message: { type?: string; [key: string]: any }): void;
 }

@@ -15,6 +15,10 @@ snorky.on("disconnected", ({ code, willReconnect }) => console.log(code, willRec
 
 const pubsub: PubSub = snorky.services.pubsub;
 pubsub.on("message", (m) => console.log(m.channel, m.message));
+// @ts-expect-error a publication has no such field
+pubsub.on("message", (m) => console.log(m.sender));
+pubsub.on("customNotification", (m) => console.log(m.anything));
+snorky.services.chat.on("presence", (p) => console.log(p.status === "joined"));
 async function use(): Promise<void> {
   await pubsub.subscribe({ channel: "announcements" });
   // @ts-expect-error channel is required
