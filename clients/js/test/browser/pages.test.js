@@ -68,6 +68,8 @@ test("chat: two pages sign in through the demo login server and talk", async (t)
     await page.fill("#name", name);
     await page.click("#login button");
     await page.waitForSelector(`body[data-user="${name}"]`, { timeout: 10000 });
+    assert.equal(await page.isVisible("#login"), false, "the sign-in form is gone");
+    assert.equal(await page.isVisible("#compose"), true);
   }
   // Ann sees Bob arrive (presence) in the member list.
   await ann.waitForFunction(() => document.querySelectorAll("#members li").length === 2, null, { timeout: 10000 });
