@@ -3,17 +3,19 @@ import { snorkyUrl, showStatus } from "/demo_config.js";
 import { TodoApi } from "./todo_api.js";
 
 const params = new URLSearchParams(location.search);
-const api = new TodoApi(params.get("api") ?? `${location.protocol}//${location.hostname}:5803`);
+// The to-do application (examples/todo, port 8000 by default) and the team whose list this is.
+const api = new TodoApi(params.get("api") ?? `${location.protocol}//${location.hostname}:8000`, Number(params.get("team") ?? 1));
 const $ = (id) => document.getElementById(id);
 
 // The list on screen is exactly this array: the delta processor keeps it right.
 const todos = [];
-const processor = new DeltaProcessor({ collections: { todo: new ArrayCollection(todos, { key: "id" }) } });
+const processor = new DeltaProcessor({ collections: { task: new ArrayCollection(todos, { key: "id" }) } });
 const snorky = new Snorky(snorkyUrl(), { datasync: new DataSync({ deltaProcessor: processor }) }, { debug: params.has("debug") });
 showStatus(snorky, $("status"));
 const datasync = snorky.services.datasync;
 
 let filter = "open";
+const doneFor = { open: false, done: true, all: "any" };
 let token = null;
 let loading = 0; // generation: a slow answer for an old filter is ignored
 
@@ -25,6 +27,7 @@ function showError(error) {
 function render() {
   const items = todos.map((todo) => {
     const item = document.createElement("li");
+    item.className = todo.done ? "row done" : "row";
     item.dataset.id = todo.id;
     const box = document.createElement("input");
     box.type = "checkbox";
@@ -33,11 +36,10 @@ function render() {
     box.addEventListener("change", () => api.update(todo.id, { done: box.checked }).catch(showError));
     const title = document.createElement("span");
     title.className = "title";
-    title.textContent = ` ${todo.title}`;
+    title.textContent = todo.title;
     const remove = document.createElement("button");
     remove.type = "button";
     remove.textContent = "Delete";
-    remove.style.float = "right";
     remove.addEventListener("click", () => api.remove(todo.id).catch(showError));
     item.append(box, title, remove);
     return item;
@@ -57,10 +59,10 @@ async function load() {
     // Awaited: deltas of the old view, sent before the cancel, arrive before its answer.
     await datasync.cancelSubscription({ token: old }).catch(() => {}); // gone already after a reconnect
   }
-  const answer = await api.list(filter);
+  const answer = await api.view(doneFor[filter]);
   // A newer load() started meanwhile: drop this answer (its token expires unused).
   if (generation !== loading) return;
-  todos.splice(0, todos.length, ...answer.items);
+  todos.splice(0, todos.length, ...answer.tasks);
   render();
   await datasync.acquireSubscription({ token: answer.token });
   token = answer.token;

@@ -1,8 +1,12 @@
-// The to-do web application's HTTP API, as the page uses it. The application (not the
-// browser) talks to Snorky's backend: it authorizes subscriptions and publishes deltas.
+// The HTTP API of the to-do web application (examples/todo/app.py), as this page uses
+// it. The application, not the browser, talks to Snorky's backend: it authorizes the
+// view's subscription before it queries its database, and publishes a delta for every
+// change. Served from another origin than this page, it must allow this page's origin
+// (CORS).
 export class TodoApi {
-  constructor(base) {
+  constructor(base, team) {
     this.base = base.replace(/\/$/, "");
+    this.team = team;
   }
 
   async request(method, path, body) {
@@ -17,20 +21,21 @@ export class TodoApi {
     return data;
   }
 
-  /** {items, token}: the rows of the view and a DataSync token for its changes. */
-  list(filter) {
-    return this.request("GET", `/api/todos?filter=${encodeURIComponent(filter)}`);
+  /** {tasks, token}: the rows of a view and a DataSync token for its changes.
+   *  done: true, false or "any". */
+  view(done) {
+    return this.request("GET", `/api/tasks?team=${this.team}&done=${done}`);
   }
 
   create(title) {
-    return this.request("POST", "/api/todos", { title });
+    return this.request("POST", "/api/tasks", { title, team: this.team });
   }
 
   update(id, changes) {
-    return this.request("PATCH", `/api/todos/${encodeURIComponent(id)}`, changes);
+    return this.request("PATCH", `/api/tasks/${encodeURIComponent(id)}`, changes);
   }
 
   remove(id) {
-    return this.request("DELETE", `/api/todos/${encodeURIComponent(id)}`);
+    return this.request("DELETE", `/api/tasks/${encodeURIComponent(id)}`);
   }
 }

@@ -252,6 +252,12 @@ model = "todo"
 kind = "simple"
 key = "owner"
 
+# As in examples/todo/snorky.toml (the web/todo page's application).
+[[service.dealer]]
+name = "tasks"
+model = "task"
+kind = "filter"
+
 [[service]]
 name = "datasync_backend"
 type = "datasync_backend"

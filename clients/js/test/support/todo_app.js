@@ -1,20 +1,20 @@
-// A stand-in for the to-do web application (the API web/todo/todo_api.js uses), in
-// memory: it authorizes a DataSync subscription through Snorky's backend *before* it
+// A stand-in for the to-do web application (examples/todo/app.py: same HTTP API, in
+// memory, plus CORS so that the page served by Snorky may call it). Like the real one it
+// authorizes the view's DataSync subscription through Snorky's backend *before* it
 // reads its rows, and publishes a delta for every change.
 import http from "node:http";
 import { Backend } from "../../src/backend.js";
 
-const filters = {
-  open: ["==", "done", false],
-  done: ["==", "done", true],
-  all: ["or", ["==", "done", true], ["==", "done", false]],
-};
+function viewFilter(team, done) {
+  const byTeam = ["==", "team", team];
+  return done === null ? byTeam : ["and", byTeam, ["==", "done", done]];
+}
 
-export async function startTodoApp({ backendUrl, backendKey, allowedOrigin, dealer = "todos" }) {
+export async function startTodoApp({ backendUrl, backendKey, allowedOrigin, dealer = "tasks" }) {
   const backend = new Backend(backendUrl, backendKey);
   const rows = new Map();
   let nextId = 1;
-  const publish = (delta) => backend.call("datasync_backend", "publishDeltas", { deltas: [{ model: "todo", ...delta }] });
+  const publish = (delta) => backend.call("datasync_backend", "publishDeltas", { deltas: [{ model: "task", ...delta }] });
 
   const server = http.createServer(async (req, res) => {
     const send = (status, body) => {
@@ -31,24 +31,29 @@ export async function startTodoApp({ backendUrl, backendKey, allowedOrigin, deal
     try {
       const url = new URL(req.url, "http://x");
       const input = body ? JSON.parse(body) : {};
-      const id = Number(url.pathname.split("/")[3]);
+      const id = Number(/^\/api\/tasks\/(\d+)$/.exec(url.pathname)?.[1]);
       if (req.method === "OPTIONS") return send(204);
-      if (req.method === "GET" && url.pathname === "/api/todos") {
-        const query = filters[url.searchParams.get("filter") ?? "open"];
-        if (!query) return send(400, { error: "Unknown filter" });
+      if (req.method === "GET" && url.pathname === "/api/tasks") {
+        const team = Number(url.searchParams.get("team"));
+        const done = { true: true, false: false, any: null }[url.searchParams.get("done") ?? "any"];
+        if (!Number.isInteger(team) || done === undefined) return send(400, { error: "bad view" });
+        const query = viewFilter(team, done);
+        // Authorize first, then query: no change can fall between data and subscription.
         const token = await backend.call("datasync_backend", "authorizeSubscription", { items: [{ dealer, query }] });
-        const items = [...rows.values()].filter((row) => matches(query, row));
-        return send(200, { items, token });
+        const tasks = [...rows.values()].filter((row) => row.team === team && (done === null || row.done === done));
+        return send(200, { token, tasks });
       }
-      if (req.method === "POST" && url.pathname === "/api/todos") {
-        const row = { id: nextId++, title: String(input.title), done: false };
+      if (req.method === "POST" && url.pathname === "/api/tasks") {
+        const row = { id: nextId++, title: String(input.title), team: Number(input.team), done: false };
         rows.set(row.id, row);
         await publish({ type: "insert", data: row });
         return send(201, row);
       }
       if (req.method === "PATCH" && rows.has(id)) {
         const oldData = rows.get(id);
-        const newData = { ...oldData, ...("done" in input ? { done: !!input.done } : {}), ...("title" in input ? { title: String(input.title) } : {}) };
+        const newData = { ...oldData };
+        if ("done" in input) newData.done = Boolean(input.done);
+        if ("title" in input) newData.title = String(input.title);
         rows.set(id, newData);
         await publish({ type: "update", oldData, newData });
         return send(200, newData);
@@ -57,9 +62,9 @@ export async function startTodoApp({ backendUrl, backendKey, allowedOrigin, deal
         const data = rows.get(id);
         rows.delete(id);
         await publish({ type: "delete", data });
-        return send(200, null);
+        return send(204);
       }
-      return send(404, { error: "Not found" });
+      return send(404, { error: "not found" });
     } catch (error) {
       return send(500, { error: error.message });
     }
@@ -70,11 +75,4 @@ export async function startTodoApp({ backendUrl, backendKey, allowedOrigin, deal
     rows,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
-}
-
-function matches(query, row) {
-  const [op, ...args] = query;
-  if (op === "==") return row[args[0]] === args[1];
-  if (op === "or") return args.some((q) => matches(q, row));
-  throw new Error(`stand-in filter: ${op}`);
 }
