@@ -135,7 +135,7 @@ export interface PubSubMessage<M = Json, C = Json> {
   channel: C;
   message: M;
 }
-export class PubSub extends RpcService<RpcEvents & { message: PubSubMessage<any, any> }> {
+export class PubSub extends RpcService<RpcEvents & { message: PubSubMessage<any, any>; resubscribed: { channel: Json } }> {
   readonly channels: Json[];
   subscribe(params: { channel: Json }): Promise<null>;
   unsubscribe(params: { channel: Json }): Promise<null>;

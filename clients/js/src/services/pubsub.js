@@ -4,7 +4,8 @@ import { jsonKey } from "../json_key.js";
 /**
  * PubSub connector (protocol.md section 4). Emits "message" with
  * {type, channel, message} for every publication on a subscribed channel.
- * Subscribed channels are re-subscribed after a reconnect.
+ * Subscribed channels are re-subscribed after a reconnect ("resubscribed" {channel}
+ * once the server confirmed, "restoreFailed" if it refused).
  */
 export class PubSub extends RpcService {
   constructor() {
@@ -34,6 +35,8 @@ export class PubSub extends RpcService {
   }
 
   restore() {
-    for (const channel of this.channels_.values()) this.restoreCall_("subscribe", { channel });
+    for (const channel of this.channels_.values()) {
+      this.restoreCall_("subscribe", { channel }, () => this.emit("resubscribed", { channel }));
+    }
   }
 }

@@ -47,6 +47,15 @@ test("announcements: a backend publication appears in the page", async (t) => {
   const items = await page.$$eval("#feed li .text", (nodes) => nodes.map((n) => n.textContent));
   assert.deepEqual(items, ["plain text works too", text]);
   await screenshot(page, "announcements");
+
+  // The server restarts: the page's client reconnects and subscribes again by itself.
+  await page.evaluate(() => window.snorky.services.pubsub.on("resubscribed", () => (window.resubscribed = true)));
+  await server.restart();
+  await page.waitForFunction(() => window.resubscribed === true, null, { timeout: 15000 });
+  assert.equal(await page.textContent("#status"), "connected");
+  await backendOf(server).call("pubsub_backend", "publish", { channel: "announcements", message: "after the restart" });
+  await page.waitForSelector("#feed li:nth-child(3)", { timeout: 10000 });
+  assert.equal(await page.textContent("#feed li:first-child .text"), "after the restart");
 });
 
 test("chat: two pages sign in through the demo login server and talk", async (t) => {

@@ -83,6 +83,9 @@ test("PubSub channels are subscribed again after a reconnect, before queued mess
       ["publish", "a"],
     ],
   );
+  const resubscribed = pubsub.waitFor("resubscribed");
+  socket.serverSend("pubsub", { type: "response", callId: socket.sent[0].message.callId, data: null });
+  assert.deepEqual(await resubscribed, { channel: { room: 1, kind: "x" } });
   socket.serverSend("pubsub", { type: "response", callId: socket.sent[1].message.callId, data: null });
   assert.equal(await publish, null);
   snorky.close();
