@@ -36,7 +36,7 @@ test("after the server restarts the client reconnects and is subscribed again", 
 test("a call in flight when the server dies is rejected, not left hanging", async () => {
   if (!server) server = await SnorkyServer.start(listenersToml() + pubsubToml);
   const snorky = await connectClient(server, { pubsub: PubSub }, { reconnect: false });
-  server.pause();
+  await server.pause();
   const call = snorky.services.pubsub.subscribe({ channel: "x" }); // written, never answered
   const rejected = assert.rejects(call, TransportError); // attached now: the close may come first
   await server.kill();

@@ -2,7 +2,7 @@
 // the ports read from the --ready-file JSON. SNORKY_BINARY overrides the binary path
 // (default: <repo>/build/snorky).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,9 +100,17 @@ export class SnorkyServer {
     clearTimeout(timer);
   }
 
-  /** Freezes the process (SIGSTOP): the kernel still accepts data, nothing answers. */
-  pause() {
-    this.child?.kill("SIGSTOP");
+  /** Freezes the process (SIGSTOP): the kernel still accepts data, nothing answers.
+   *  Resolves once every thread is stopped (the signal takes effect asynchronously). */
+  async pause() {
+    this.child.kill("SIGSTOP");
+    const tasks = `/proc/${this.child.pid}/task`;
+    const stopped = () =>
+      readdirSync(tasks).every((tid) => {
+        const stat = readFileSync(`${tasks}/${tid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2)[0] === "T";
+      });
+    await eventually(stopped, 5000, "the server to stop");
   }
 
   async kill() {
