@@ -36,6 +36,26 @@ test("auth: a minted token gives the connection its identity; bad tokens are ref
   snorky.close();
 });
 
+test("auth: a connect-time token (?token= from a URL function) identifies the connection", async (t) => {
+  const server = await start(t, chatToml);
+  if (!server) return;
+  const minted = [];
+  // Called before every connection attempt: a reconnect gets a fresh token.
+  const url = async () => {
+    const token = await backendOf(server).call("auth_backend", "mintToken", { identity: "carol", lifetime: 60 });
+    minted.push(token);
+    return `${server.wsUrl}?token=${encodeURIComponent(token)}`;
+  };
+  const snorky = await connectClient({ wsUrl: url }, { auth: Auth, chat: Chat });
+  assert.equal(await snorky.services.auth.whoami(), "carol");
+  assert.deepEqual(await snorky.services.chat.join({ channel: "c" }), { members: ["carol"] });
+  const rejoined = snorky.services.chat.waitFor("rejoined");
+  await server.restart();
+  assert.deepEqual((await rejoined).members, ["carol"]);
+  assert.equal(minted.length >= 2, true, "a fresh token for the reconnection");
+  snorky.close();
+});
+
 test("chat: two users join, see presence, exchange messages, and leave", async (t) => {
   const server = await start(t, chatToml);
   if (!server) return;
