@@ -106,7 +106,7 @@ export class Snorky extends Emitter {
       this.connectFailed_(error);
       return;
     }
-    this.log_("connecting to", url);
+    this.log_("connecting to", redact(String(url)));
     this.socket = socket;
     socket.onopen = () => this.onSocketOpen_(socket);
     socket.onmessage = (event) => this.onSocketMessage_(socket, event);
@@ -161,7 +161,7 @@ export class Snorky extends Emitter {
 
   write_(service, message, hooks) {
     const text = JSON.stringify({ service, message });
-    this.log_("send", text);
+    this.log_("send", redact(text));
     try {
       this.socket.send(text);
     } catch (error) {
@@ -285,6 +285,12 @@ function decodeData(data) {
   if (typeof data === "string") return data;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
   return String(data);
+}
+
+// Debug logs end up in consoles and bug reports: identity and subscription tokens
+// (params named "token", ?token= in the URL) are not written there.
+function redact(text) {
+  return text.replace(/("token"\s*:\s*)"[^"]*"/g, '$1"***"').replace(/([?&]token=)[^&#]*/g, "$1***");
 }
 
 function makeLogger(debug) {

@@ -183,6 +183,18 @@ test("custom connectors subclass RpcService", async () => {
   snorky.close();
 });
 
+test("debug logs never show tokens", () => {
+  const lines = [];
+  const snorky = new Snorky("ws://h/ws?token=SECRET1&x=1", { pubsub: PubSub }, { WebSocket: FakeWebSocket, debug: (...a) => lines.push(a.join(" ")) });
+  FakeWebSocket.last.serverOpen();
+  snorky.services.pubsub.call("authenticate", { token: "SECRET2" }).catch(() => {});
+  assert.ok(lines.some((line) => line.includes("?token=***&x=1")), lines.join("\n"));
+  assert.ok(lines.some((line) => line.includes('"token":"***"')), lines.join("\n"));
+  assert.ok(!lines.join("\n").includes("SECRET"), lines.join("\n"));
+  assert.equal(FakeWebSocket.last.sent[0].message.params.token, "SECRET2", "only the log is redacted");
+  snorky.close();
+});
+
 test("debug logging goes to the given function", () => {
   const lines = [];
   const snorky = connect({ pubsub: PubSub }, { debug: (...args) => lines.push(args.join(" ")) });
