@@ -1,0 +1,174 @@
+#pragma once
+// A Dealer decides which subscription items a row of its model concerns
+// (protocol.md section 7). Each has a unique name and one model. The service
+// routes an insert or delete by its data and an update by both its old and
+// new data, so a dealer only answers "which items match this row".
+//
+// Built in: BroadcastDealer, SimpleDealer (keyed on a field), FilterDealer.
+// For custom logic subclass KeyedDealer (a key computed from the row, looked
+// up in an index) or PredicateDealer (any predicate, checked item by item),
+// or Dealer itself for an index of your own.
+//
+// All calls are made with the node's service lock held.
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+#include <string>
+#include <vector>
+
+#include "snorky/json.hpp"
+#include "snorky/services/datasync/filter.hpp"
+#include "snorky/services/datasync/subscription.hpp"
+
+namespace snorky::datasync {
+
+// Receives the items a dealer found for a row.
+class MatchSink {
+public:
+    virtual void match(SubscriptionItem& item) = 0;
+
+protected:
+    ~MatchSink() = default;
+};
+
+class Dealer {
+public:
+    Dealer(std::string name, std::string model) : name_(std::move(name)), model_(std::move(model)) {}
+    virtual ~Dealer() = default;
+    Dealer(const Dealer&) = delete;
+    Dealer& operator=(const Dealer&) = delete;
+
+    const std::string& name() const { return name_; }
+    const std::string& model() const { return model_; }
+
+    // Checks a query when the backend authorizes it and prepares what matching
+    // needs (kept in the item). Throws InvalidQuery when the dealer cannot use
+    // the query; the default accepts any query.
+    virtual std::unique_ptr<ItemState> prepare(const json::value& query) const { return nullptr; }
+    // An authorized item joins or leaves the dealer.
+    virtual void add(SubscriptionItem& item) = 0;
+    virtual void remove(SubscriptionItem& item) = 0;
+    // Reports every item matching `data` to the sink, each once. The work
+    // should grow with the number of matches, not of items.
+    virtual void collect(const json::value& data, MatchSink& sink) const = 0;
+    virtual std::size_t itemCount() const = 0;
+
+private:
+    std::string name_;
+    std::string model_;
+};
+using DealerPtr = std::unique_ptr<Dealer>;
+
+// An unordered list of items with O(1) removal (the item remembers its slot).
+class ItemList {
+public:
+    void add(SubscriptionItem& item) {
+        item.slot = items_.size();
+        items_.push_back(&item);
+    }
+    void remove(SubscriptionItem& item) {
+        SubscriptionItem* last = items_.back();
+        items_[item.slot] = last;
+        last->slot = item.slot;
+        items_.pop_back();
+    }
+    std::size_t size() const { return items_.size(); }
+    bool empty() const { return items_.empty(); }
+    auto begin() const { return items_.begin(); }
+    auto end() const { return items_.end(); }
+
+private:
+    std::vector<SubscriptionItem*> items_;
+};
+
+// Every item matches every row; the query is ignored.
+class BroadcastDealer : public Dealer {
+public:
+    using Dealer::Dealer;
+    void add(SubscriptionItem& item) override { items_.add(item); }
+    void remove(SubscriptionItem& item) override { items_.remove(item); }
+    void collect(const json::value& data, MatchSink& sink) const override;
+    std::size_t itemCount() const override { return items_.size(); }
+
+private:
+    ItemList items_;
+};
+
+// An item matches when its query equals the key computed from the row.
+// Items are indexed by canonicalJson(query), so a row costs one lookup.
+class KeyedDealer : public Dealer {
+public:
+    using Dealer::Dealer;
+    std::unique_ptr<ItemState> prepare(const json::value& query) const override;
+    void add(SubscriptionItem& item) override;
+    void remove(SubscriptionItem& item) override;
+    void collect(const json::value& data, MatchSink& sink) const override;
+    std::size_t itemCount() const override { return count_; }
+
+protected:
+    // canonicalJson() of the row's key, or false when the row has none.
+    virtual bool keyOf(const json::value& data, std::string& key) const = 0;
+
+private:
+    std::unordered_map<std::string, ItemList> index_;
+    std::size_t count_ = 0;
+};
+
+// Keyed on a field of the row, possibly nested ("owner", "team.id"). Rows
+// without the field match nothing.
+class SimpleDealer : public KeyedDealer {
+public:
+    SimpleDealer(std::string name, std::string model, std::string keyPath)
+        : KeyedDealer(std::move(name), std::move(model)), keyPath_(std::move(keyPath)) {}
+    const std::string& keyPath() const { return keyPath_; }
+
+protected:
+    bool keyOf(const json::value& data, std::string& key) const override;
+
+private:
+    std::string keyPath_;
+};
+
+// Queries are filter expressions (filter.hpp). Filters with an equality
+// condition (["==", "team", 7] alone or inside an "and") are indexed by it:
+// a row looks up its own value for each indexed field and only checks the
+// filters found there. Filters without one are checked for every row.
+class FilterDealer : public Dealer {
+public:
+    using Dealer::Dealer;
+    std::unique_ptr<ItemState> prepare(const json::value& query) const override;
+    void add(SubscriptionItem& item) override;
+    void remove(SubscriptionItem& item) override;
+    void collect(const json::value& data, MatchSink& sink) const override;
+    std::size_t itemCount() const override { return count_; }
+
+    // For tests and the benchmark: filters no index narrows.
+    std::size_t scannedCount() const { return scan_.size(); }
+    std::size_t indexedPathCount() const { return paths_.size(); }
+
+private:
+    // field path -> canonical value -> filters requiring that value
+    std::unordered_map<std::string, std::unordered_map<std::string, ItemList>> paths_;
+    ItemList scan_;
+    std::size_t count_ = 0;
+};
+
+// Custom logic without an index: matches() is asked for every item, so the
+// cost of a row grows with the number of items. Prefer KeyedDealer when a
+// key exists.
+class PredicateDealer : public Dealer {
+public:
+    using Dealer::Dealer;
+    void add(SubscriptionItem& item) override { items_.add(item); }
+    void remove(SubscriptionItem& item) override { items_.remove(item); }
+    void collect(const json::value& data, MatchSink& sink) const override;
+    std::size_t itemCount() const override { return items_.size(); }
+
+protected:
+    virtual bool matches(const SubscriptionItem& item, const json::value& data) const = 0;
+
+private:
+    ItemList items_;
+};
+
+}  // namespace snorky::datasync

@@ -1,0 +1,68 @@
+#pragma once
+// Filter expressions (protocol.md section 7), compiled once per subscription
+// item and evaluated against every row of the model:
+//   ["==", "team.id", 7]   ["<", "age", 21]   "<=", ">", ">="
+//   ["and", e1, e2, ...]   ["or", e1, ...]    ["not", e]
+// Field names are dotted paths into nested objects. "==" compares JSON values
+// (7 equals 7.0, object key order does not matter); ordering comparisons hold
+// only between two numbers or two strings (strings by code point). A missing
+// field or incomparable types make a comparison false (so ["not", ...] of it
+// is true). An empty "and" is true, an empty "or" false.
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "snorky/json.hpp"
+
+namespace snorky::datasync {
+
+// A query a dealer cannot use; the backend answers "Invalid query".
+class InvalidQuery : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+class Filter {
+public:
+    // Deeper expressions are refused (the evaluator recurses).
+    static constexpr std::size_t kMaxDepth = 64;
+
+    // Throws InvalidQuery with a reason when `expression` is not a filter.
+    static Filter compile(const json::value& expression);
+
+    bool matches(const json::value& data) const { return evaluate(root_, data); }
+
+    // An equality every matching row satisfies: the expression itself when it
+    // is ["==", path, value], or such a conjunct of an "and" (nested "and"s
+    // included). `key` is canonicalJson(value), the same key a row's field
+    // gives, so dealers can index filters by it.
+    struct Equality {
+        std::string path;
+        std::string key;
+    };
+    const std::vector<Equality>& equalities() const { return equalities_; }
+
+private:
+    enum class Op { Eq, Lt, Le, Gt, Ge, And, Or, Not };
+    struct Node {
+        Op op = Op::And;
+        std::string path;        // comparisons
+        json::value value;       // comparisons
+        std::string canonical;   // "==" against an object or array
+        std::vector<Node> children;
+    };
+
+    static Node compileNode(const json::value& expression, std::size_t depth);
+    static bool evaluate(const Node& node, const json::value& data);
+    static void collectEqualities(const Node& node, std::vector<Equality>& out);
+
+    Node root_;
+    std::vector<Equality> equalities_;
+};
+
+// JSON equality as the filter language defines it; equal values give equal
+// canonicalJson() strings.
+bool filterEqual(const json::value& a, const json::value& b);
+
+}  // namespace snorky::datasync
