@@ -51,56 +51,98 @@ bool SimpleDealer::keyOf(const json::value& data, std::string& key) const {
 
 namespace {
 struct FilterState : ItemState {
-    explicit FilterState(Filter f) : filter(std::move(f)) {}
-    Filter filter;
-    const Filter::Equality* indexedBy = nullptr;  // null: in the scan list
+    FilterState(Filter f, std::string c) : filter(std::move(f)), canonical(std::move(c)) {}
+    Filter filter;          // given to the group when the item starts one
+    std::string canonical;  // the group's key
+    FilterDealer::Group* group = nullptr;
 };
 }  // namespace
 
 std::unique_ptr<ItemState> FilterDealer::prepare(const json::value& query) const {
-    return std::make_unique<FilterState>(Filter::compile(query));
+    Filter filter = Filter::compile(query);  // throws InvalidQuery
+    return std::make_unique<FilterState>(std::move(filter), canonicalJson(query));
 }
 
 void FilterDealer::add(SubscriptionItem& item) {
     auto& state = static_cast<FilterState&>(*item.state);
-    // Of the filter's equalities, index by the one whose bucket is smallest
-    // now (ties: the field with more distinct values), so that a low-cardinality
-    // conjunct such as ["==", "done", false] does not collect every filter.
-    const Filter::Equality* best = nullptr;
-    std::size_t bestSize = 0, bestDistinct = 0;
-    for (const Filter::Equality& eq : state.filter.equalities()) {
-        std::size_t size = 0, distinct = 0;
-        if (auto path = paths_.find(eq.path); path != paths_.end()) {
-            distinct = path->second.size();
-            if (auto bucket = path->second.find(eq.key); bucket != path->second.end()) size = bucket->second.size();
+    auto& slot = groups_[state.canonical];
+    if (!slot) {
+        slot = std::make_unique<Group>(std::move(state.filter));
+        Group& group = *slot;
+        // Of the filter's equalities, index by the one whose bucket is
+        // smallest now (ties: the field with more distinct values), so that a
+        // low-cardinality conjunct such as ["==", "done", false] does not
+        // collect every filter.
+        const Filter::Equality* best = nullptr;
+        std::size_t bestSize = 0, bestDistinct = 0;
+        for (const Filter::Equality& eq : group.filter.equalities()) {
+            std::size_t size = 0, distinct = 0;
+            if (auto path = paths_.find(eq.path); path != paths_.end()) {
+                distinct = path->second.size();
+                if (auto bucket = path->second.find(eq.key); bucket != path->second.end()) size = bucket->second.size();
+            }
+            if (!best || size < bestSize || (size == bestSize && distinct > bestDistinct)) {
+                best = &eq;
+                bestSize = size;
+                bestDistinct = distinct;
+            }
         }
-        if (!best || size < bestSize || (size == bestSize && distinct > bestDistinct)) {
-            best = &eq;
-            bestSize = size;
-            bestDistinct = distinct;
-        }
+        group.indexedBy = best;
+        if (best)
+            paths_[best->path][best->key].add(group);
+        else
+            scan_.add(group);
     }
-    state.indexedBy = best;
-    if (best)
-        paths_[best->path][best->key].add(item);
-    else
-        scan_.add(item);
+    state.filter = Filter();  // the group holds the one compiled copy
+    state.group = slot.get();
+    state.group->items.add(item);
     ++count_;
 }
 
 void FilterDealer::remove(SubscriptionItem& item) {
     auto& state = static_cast<FilterState&>(*item.state);
+    Group& group = *state.group;
+    group.items.remove(item);
+    state.group = nullptr;
     --count_;
-    if (!state.indexedBy) return scan_.remove(item);
-    auto path = paths_.find(state.indexedBy->path);
-    auto bucket = path->second.find(state.indexedBy->key);
-    bucket->second.remove(item);
-    // Empty buckets and fields go, so a row never pays for departed filters.
-    if (bucket->second.empty()) path->second.erase(bucket);
-    if (path->second.empty()) paths_.erase(path);
+    if (!group.items.empty()) return;
+    // Empty groups, buckets and fields go, so a row never pays for departed filters.
+    if (!group.indexedBy) {
+        scan_.remove(group);
+    } else {
+        auto path = paths_.find(group.indexedBy->path);
+        auto bucket = path->second.find(group.indexedBy->key);
+        bucket->second.remove(group);
+        if (bucket->second.empty()) path->second.erase(bucket);
+        if (path->second.empty()) paths_.erase(path);
+    }
+    groups_.erase(state.canonical);  // destroys `group`
 }
 
+namespace {
+// Walks groups with a two-stage prefetch: the group's own lines a few steps
+// ahead, then its filter's nodes (reachable once the group is loaded).
+template <class Fn>
+void visit(const SlotList<FilterDealer::Group>& groups, Fn&& fn) {
+    constexpr std::size_t kAhead = 4;
+    auto first = groups.begin();
+    std::size_t n = groups.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 2 * kAhead < n) {
+            __builtin_prefetch(first[i + 2 * kAhead]);
+            __builtin_prefetch(reinterpret_cast<const char*>(first[i + 2 * kAhead]) + 64);
+        }
+        if (i + kAhead < n) first[i + kAhead]->filter.prefetch();
+        fn(*first[i]);
+    }
+}
+}  // namespace
+
 void FilterDealer::collect(const json::value& data, MatchSink& sink) const {
+    auto report = [&](const Group& group) {
+        if (!group.filter.matches(data)) return;
+        for (SubscriptionItem* item : group.items) sink.match(*item);
+    };
     std::string key;
     for (const auto& [path, buckets] : paths_) {
         const json::value* field = findPath(data, path);
@@ -108,11 +150,9 @@ void FilterDealer::collect(const json::value& data, MatchSink& sink) const {
         key = canonicalJson(*field);
         auto bucket = buckets.find(key);
         if (bucket == buckets.end()) continue;
-        for (SubscriptionItem* item : bucket->second)
-            if (static_cast<const FilterState&>(*item->state).filter.matches(data)) sink.match(*item);
+        visit(bucket->second, report);
     }
-    for (SubscriptionItem* item : scan_)
-        if (static_cast<const FilterState&>(*item->state).filter.matches(data)) sink.match(*item);
+    visit(scan_, report);
 }
 
 // ---- PredicateDealer ----

@@ -59,27 +59,29 @@ private:
 };
 using DealerPtr = std::unique_ptr<Dealer>;
 
-// An unordered list of items with O(1) removal (the item remembers its slot).
-class ItemList {
+// An unordered list with O(1) removal: each element remembers its slot.
+template <class T>
+class SlotList {
 public:
-    void add(SubscriptionItem& item) {
-        item.slot = items_.size();
-        items_.push_back(&item);
+    void add(T& element) {
+        element.slot = elements_.size();
+        elements_.push_back(&element);
     }
-    void remove(SubscriptionItem& item) {
-        SubscriptionItem* last = items_.back();
-        items_[item.slot] = last;
-        last->slot = item.slot;
-        items_.pop_back();
+    void remove(T& element) {
+        T* last = elements_.back();
+        elements_[element.slot] = last;
+        last->slot = element.slot;
+        elements_.pop_back();
     }
-    std::size_t size() const { return items_.size(); }
-    bool empty() const { return items_.empty(); }
-    auto begin() const { return items_.begin(); }
-    auto end() const { return items_.end(); }
+    std::size_t size() const { return elements_.size(); }
+    bool empty() const { return elements_.empty(); }
+    auto begin() const { return elements_.begin(); }
+    auto end() const { return elements_.end(); }
 
 private:
-    std::vector<SubscriptionItem*> items_;
+    std::vector<T*> elements_;
 };
+using ItemList = SlotList<SubscriptionItem>;
 
 // Every item matches every row; the query is ignored.
 class BroadcastDealer : public Dealer {
@@ -129,12 +131,23 @@ private:
     std::string keyPath_;
 };
 
-// Queries are filter expressions (filter.hpp). Filters with an equality
+// Queries are filter expressions (filter.hpp). Items with the same filter
+// (as JSON, key order aside) share one group, evaluated once per row however
+// many browsers watch that view. Groups whose filter has an equality
 // condition (["==", "team", 7] alone or inside an "and") are indexed by it:
-// a row looks up its own value for each indexed field and only checks the
-// filters found there. Filters without one are checked for every row.
+// a row looks up its own value for each indexed field and only evaluates the
+// groups found there. Groups without one are evaluated for every row.
 class FilterDealer : public Dealer {
 public:
+    // Items sharing one filter.
+    struct Group {
+        explicit Group(Filter f) : filter(std::move(f)) {}
+        Filter filter;
+        ItemList items;
+        const Filter::Equality* indexedBy = nullptr;  // null: in the scan list
+        std::size_t slot = 0;                         // in its bucket or the scan list
+    };
+
     using Dealer::Dealer;
     std::unique_ptr<ItemState> prepare(const json::value& query) const override;
     void add(SubscriptionItem& item) override;
@@ -142,14 +155,17 @@ public:
     void collect(const json::value& data, MatchSink& sink) const override;
     std::size_t itemCount() const override { return count_; }
 
-    // For tests and the benchmark: filters no index narrows.
-    std::size_t scannedCount() const { return scan_.size(); }
+    // For tests and the benchmark.
+    std::size_t groupCount() const { return groups_.size(); }
+    std::size_t scannedGroupCount() const { return scan_.size(); }
     std::size_t indexedPathCount() const { return paths_.size(); }
 
 private:
-    // field path -> canonical value -> filters requiring that value
-    std::unordered_map<std::string, std::unordered_map<std::string, ItemList>> paths_;
-    ItemList scan_;
+    // canonical filter -> its group
+    std::unordered_map<std::string, std::unique_ptr<Group>> groups_;
+    // field path -> canonical value -> groups whose filter requires that value
+    std::unordered_map<std::string, std::unordered_map<std::string, SlotList<Group>>> paths_;
+    SlotList<Group> scan_;
     std::size_t count_ = 0;
 };
 

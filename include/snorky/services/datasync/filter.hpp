@@ -32,6 +32,15 @@ public:
     static Filter compile(const json::value& expression);
 
     bool matches(const json::value& data) const { return evaluate(root_, data); }
+    // Asks the CPU to start loading what matches() reads first: routing walks
+    // filters scattered in memory, where cache misses cost more than the checks.
+    void prefetch() const {
+        if (!root_.children.empty()) {
+            __builtin_prefetch(root_.children.data());
+            __builtin_prefetch(reinterpret_cast<const char*>(root_.children.data()) + 64);
+            __builtin_prefetch(reinterpret_cast<const char*>(root_.children.data()) + 128);
+        }
+    }
 
     // An equality every matching row satisfies: the expression itself when it
     // is ["==", path, value], or such a conjunct of an "and" (nested "and"s

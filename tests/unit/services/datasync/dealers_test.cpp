@@ -128,7 +128,7 @@ TEST(DataSyncDealers, FilterIndexesEqualitiesAndScansTheRest) {
         items.add(json::parse("[\"and\", [\"==\", \"done\", false], [\"==\", \"team\", " + std::to_string(team) + "]]"));
     items.add(json::parse(R"(["<", "team", 3])"));
     items.add(json::parse(R"(["or", ["==", "team", 1], ["==", "team", 2]])"));
-    EXPECT_EQ(dealer.scannedCount(), 2u);
+    EXPECT_EQ(dealer.scannedGroupCount(), 2u);
     EXPECT_EQ(dealer.itemCount(), 12u);
     // Most filters went to the selective "team" field, not to done=false.
     EXPECT_EQ(dealer.indexedPathCount(), 2u);
@@ -136,7 +136,28 @@ TEST(DataSyncDealers, FilterIndexesEqualitiesAndScansTheRest) {
     EXPECT_EQ(items.matching(json::parse(R"({"team": 5, "done": true})")), Tokens{});
     while (!items.subscriptions.empty()) items.remove(0);
     EXPECT_EQ(dealer.indexedPathCount(), 0u);
-    EXPECT_EQ(dealer.scannedCount(), 0u);
+    EXPECT_EQ(dealer.scannedGroupCount(), 0u);
+    EXPECT_EQ(dealer.groupCount(), 0u);
+}
+
+TEST(DataSyncDealers, FilterItemsWithTheSameQueryShareAGroup) {
+    FilterDealer dealer("tasks", "task");
+    Items items(dealer);
+    items.add(json::parse(R"(["==", "o", {"a": 1, "b": 2}])"));
+    items.add(json::parse(R"(["==", "o", {"b": 2, "a": 1.0}])"));
+    items.add(json::parse(R"(["==", "o", {"b": 2, "a": 1}])"));
+    items.add(json::parse(R"(["==", "o", {"b": 3, "a": 1}])"));
+    EXPECT_EQ(dealer.groupCount(), 2u);
+    EXPECT_EQ(dealer.itemCount(), 4u);
+    const char* row = R"({"o": {"a": 1, "b": 2}})";
+    EXPECT_EQ(items.matching(json::parse(row)), (Tokens{"0", "1", "2"}));
+    items.remove(0);  // the group outlives the item that created it
+    EXPECT_EQ(items.matching(json::parse(row)), (Tokens{"1", "2"}));
+    items.remove(0);
+    items.remove(0);
+    EXPECT_EQ(dealer.groupCount(), 1u);
+    EXPECT_EQ(items.matching(json::parse(row)), Tokens{});
+    EXPECT_EQ(items.matching(json::parse(R"({"o": {"a": 1, "b": 3}})")), Tokens{"3"});
 }
 
 namespace {
@@ -242,7 +263,7 @@ TEST(DataSyncDealers, FilterIndexAgreesWithNaiveEvaluation) {
             items.remove(victim);
             naive.erase(naive.begin() + static_cast<long>(victim));
         }
-        indexedSeen += dealer.itemCount() - dealer.scannedCount();
+        indexedSeen += dealer.groupCount() - dealer.scannedGroupCount();
         for (int r = 0; r < 5; ++r) {
             json::value data = row();
             Tokens expected;
@@ -256,4 +277,5 @@ TEST(DataSyncDealers, FilterIndexAgreesWithNaiveEvaluation) {
     // The comparison was not vacuous: rows matched, and through the index too.
     EXPECT_GT(matchesSeen, 1000u);
     EXPECT_GT(indexedSeen, 1000u);
+    EXPECT_LT(dealer.groupCount(), dealer.itemCount());  // shared groups were exercised too
 }
