@@ -135,11 +135,18 @@ void DataSyncService::publish(const Delta& delta) {
     // Serialized once: subscribers of an insert or delete (and those staying
     // in the view on an update) all get this very frame.
     FramePtr frame = deltaFrame(delta);
+    // Cleared however publish() ends: a stale pointer could match a later
+    // frame allocated at the same address.
+    struct LocalDelta {
+        DataSyncService& service;
+        ~LocalDelta() {
+            service.localDelta_ = nullptr;
+            service.localFrame_ = nullptr;
+        }
+    } local{*this};
     localDelta_ = &delta;
     localFrame_ = frame.get();
     node().broker().publish(topicFor(delta.model), frame);
-    localDelta_ = nullptr;
-    localFrame_ = nullptr;
 }
 
 // ---- routing ----
@@ -159,6 +166,7 @@ void DataSyncService::route(const Delta& delta, const FramePtr& frame) {
     if (dealers == dealersByModel_.end()) return;
     ++epoch_;
     touched_.clear();
+    overflowed_.clear();  // in case a dealer threw during an earlier delta
     bool update = delta.type == Delta::Type::Update;
     Router matchesNew(*this, kMatchesNew), matchesOld(*this, kMatchesOld);
     for (const Dealer* dealer : dealers->second) {

@@ -392,3 +392,26 @@ TEST(DataSyncBroker, DeltasGoThroughTheBrokerByModel) {
     }
     EXPECT_TRUE(broker.subscribed.empty());
 }
+
+namespace {
+// A custom dealer with a bug: it throws for rows with "boom".
+class FaultyDealer : public PredicateDealer {
+public:
+    using PredicateDealer::PredicateDealer;
+
+protected:
+    bool matches(const SubscriptionItem&, const json::value& data) const override {
+        if (findPath(data, "boom")) throw std::runtime_error("dealer bug");
+        return true;
+    }
+};
+}  // namespace
+
+TEST_F(DataSyncTest, AFailingCustomDealerIsAnInternalErrorAndRoutingRecovers) {
+    datasync->emplaceDealer<FaultyDealer>("faulty", "gadget");
+    acquire(alice, authorize(R"([{"dealer": "faulty", "query": null}])").c_str());
+    EXPECT_EQ(publish(R"([{"type": "insert", "model": "gadget", "data": {"boom": 1}}])").at("message"), "Internal error");
+    EXPECT_TRUE(alice->frames.empty());
+    EXPECT_EQ(publish(R"([{"type": "insert", "model": "gadget", "data": {"ok": 1}}])").at("data"), nullptr);
+    EXPECT_EQ(alice->messages(), std::vector<json::value>{delta(R"({"type": "insert", "model": "gadget", "data": {"ok": 1}})")});
+}
