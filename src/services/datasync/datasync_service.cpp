@@ -106,7 +106,9 @@ std::string DataSyncService::authorize(const json::array& items) {
     while (subscriptions_.count(subscription->token));
     // Reserved up front: dealers keep pointers to the items.
     subscription->items.reserve(prepared.size());
-    for (Prepared& p : prepared) subscription->items.emplace_back(*subscription, *p.dealer, *p.query, std::move(p.state));
+    for (Prepared& p : prepared)
+        subscription->items.emplace_back(*subscription, *p.dealer, p.dealer->keepsQuery() ? *p.query : json::value(),
+                                          std::move(p.state));
     for (SubscriptionItem& item : subscription->items) item.dealer->add(item);
 
     std::string token = subscription->token;

@@ -50,10 +50,11 @@ bool SimpleDealer::keyOf(const json::value& data, std::string& key) const {
 // ---- FilterDealer ----
 
 namespace {
+// Until add(): the compiled filter and its key. After: only the group.
 struct FilterState : ItemState {
-    FilterState(Filter f, std::string c) : filter(std::move(f)), canonical(std::move(c)) {}
-    Filter filter;          // given to the group when the item starts one
-    std::string canonical;  // the group's key
+    FilterState(Filter f, std::string k) : filter(std::move(f)), key(std::move(k)) {}
+    Filter filter;
+    std::string key;
     FilterDealer::Group* group = nullptr;
 };
 }  // namespace
@@ -65,9 +66,9 @@ std::unique_ptr<ItemState> FilterDealer::prepare(const json::value& query) const
 
 void FilterDealer::add(SubscriptionItem& item) {
     auto& state = static_cast<FilterState&>(*item.state);
-    auto& slot = groups_[state.canonical];
+    auto& slot = groups_[state.key];
     if (!slot) {
-        slot = std::make_unique<Group>(std::move(state.filter));
+        slot = std::make_unique<Group>(std::move(state.filter), state.key);
         Group& group = *slot;
         // Of the filter's equalities, index by the one whose bucket is
         // smallest now (ties: the field with more distinct values), so that a
@@ -93,7 +94,9 @@ void FilterDealer::add(SubscriptionItem& item) {
         else
             scan_.add(group);
     }
-    state.filter = Filter();  // the group holds the one compiled copy
+    // The group holds the one compiled copy and the key.
+    state.filter = Filter();
+    state.key = std::string();
     state.group = slot.get();
     state.group->items.add(item);
     ++count_;
@@ -116,7 +119,8 @@ void FilterDealer::remove(SubscriptionItem& item) {
         if (bucket->second.empty()) path->second.erase(bucket);
         if (path->second.empty()) paths_.erase(path);
     }
-    groups_.erase(state.canonical);  // destroys `group`
+    std::string key = std::move(group.key);
+    groups_.erase(key);  // destroys `group`
 }
 
 namespace {

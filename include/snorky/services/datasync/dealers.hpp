@@ -45,6 +45,9 @@ public:
     // needs (kept in the item). Throws InvalidQuery when the dealer cannot use
     // the query; the default accepts any query.
     virtual std::unique_ptr<ItemState> prepare(const json::value& query) const { return nullptr; }
+    // Whether items keep their query as JSON (SubscriptionItem::query). Dealers
+    // that hold all they need in the prepared state say no, saving memory.
+    virtual bool keepsQuery() const { return true; }
     // An authorized item joins or leaves the dealer.
     virtual void add(SubscriptionItem& item) = 0;
     virtual void remove(SubscriptionItem& item) = 0;
@@ -87,6 +90,7 @@ using ItemList = SlotList<SubscriptionItem>;
 class BroadcastDealer : public Dealer {
 public:
     using Dealer::Dealer;
+    bool keepsQuery() const override { return false; }
     void add(SubscriptionItem& item) override { items_.add(item); }
     void remove(SubscriptionItem& item) override { items_.remove(item); }
     void collect(const json::value& data, MatchSink& sink) const override;
@@ -102,6 +106,7 @@ class KeyedDealer : public Dealer {
 public:
     using Dealer::Dealer;
     std::unique_ptr<ItemState> prepare(const json::value& query) const override;
+    bool keepsQuery() const override { return false; }
     void add(SubscriptionItem& item) override;
     void remove(SubscriptionItem& item) override;
     void collect(const json::value& data, MatchSink& sink) const override;
@@ -141,8 +146,9 @@ class FilterDealer : public Dealer {
 public:
     // Items sharing one filter.
     struct Group {
-        explicit Group(Filter f) : filter(std::move(f)) {}
+        Group(Filter f, std::string k) : filter(std::move(f)), key(std::move(k)) {}
         Filter filter;
+        std::string key;  // canonicalJson of the filter
         ItemList items;
         const Filter::Equality* indexedBy = nullptr;  // null: in the scan list
         std::size_t slot = 0;                         // in its bucket or the scan list
@@ -150,6 +156,7 @@ public:
 
     using Dealer::Dealer;
     std::unique_ptr<ItemState> prepare(const json::value& query) const override;
+    bool keepsQuery() const override { return false; }
     void add(SubscriptionItem& item) override;
     void remove(SubscriptionItem& item) override;
     void collect(const json::value& data, MatchSink& sink) const override;

@@ -32,7 +32,7 @@ struct SubscriptionItem {
 
     Subscription* subscription;
     Dealer* dealer;
-    json::value query;
+    json::value query;                 // null unless the dealer keepsQuery()
     std::unique_ptr<ItemState> state;  // from Dealer::prepare(query)
     std::size_t slot = 0;              // the item's position in its dealer's ItemList
 };
