@@ -415,3 +415,35 @@ TEST_F(DataSyncTest, AFailingCustomDealerIsAnInternalErrorAndRoutingRecovers) {
     EXPECT_EQ(publish(R"([{"type": "insert", "model": "gadget", "data": {"ok": 1}}])").at("data"), nullptr);
     EXPECT_EQ(alice->messages(), std::vector<json::value>{delta(R"({"type": "insert", "model": "gadget", "data": {"ok": 1}})")});
 }
+
+namespace {
+// Custom logic reading the item's query: rows scoring at least the query.
+class MinScoreDealer : public PredicateDealer {
+public:
+    using PredicateDealer::PredicateDealer;
+    std::unique_ptr<ItemState> prepare(const json::value& query) const override {
+        if (!query.is_number()) throw InvalidQuery("a number");
+        return nullptr;
+    }
+
+protected:
+    bool matches(const SubscriptionItem& item, const json::value& data) const override {
+        const json::value* score = findPath(data, "score");
+        return score && score->is_number() && score->to_number<double>() >= item.query.to_number<double>();
+    }
+};
+}  // namespace
+
+TEST_F(DataSyncTest, CustomDealersSeeTheirItemsQueries) {
+    datasync->emplaceDealer<MinScoreDealer>("minScore", "game");
+    EXPECT_EQ(authorizeReply(R"([{"dealer": "minScore", "query": "high"}])").at("message"), "Invalid query");
+    acquire(alice, authorize(R"([{"dealer": "minScore", "query": 10}])").c_str());
+    acquire(bob, authorize(R"([{"dealer": "minScore", "query": 50}])").c_str());
+    publish(R"([{"type": "insert", "model": "game", "data": {"score": 20}}])");
+    EXPECT_EQ(alice->messages().size(), 1u);
+    EXPECT_TRUE(bob->frames.empty());
+    // Built-in dealers keep only their prepared form.
+    acquire(alice, authorize(kTeam7Open).c_str());
+    EXPECT_FALSE(datasync->findDealer("tasks")->keepsQuery());
+    EXPECT_TRUE(datasync->findDealer("minScore")->keepsQuery());
+}
