@@ -66,68 +66,74 @@ bool filterEqual(const json::value& a, const json::value& b) {
 
 Filter Filter::compile(const json::value& expression) {
     Filter filter;
-    filter.root_ = compileNode(expression, 0);
-    collectEqualities(filter.root_, filter.equalities_);
+    filter.compileNode(expression, 0);
+    filter.collectEqualities(0);
+    filter.nodes_.shrink_to_fit();
+    filter.texts_.shrink_to_fit();
     return filter;
 }
 
-Filter::Node Filter::compileNode(const json::value& expression, std::size_t depth) {
+void Filter::compileNode(const json::value& expression, std::size_t depth) {
     if (depth >= kMaxDepth) throw InvalidQuery("filter nested too deeply");
     const json::array* array = expression.if_array();
     if (!array || array->empty()) throw InvalidQuery("a filter is a non-empty array");
     const json::string* name = (*array)[0].if_string();
     if (!name) throw InvalidQuery("a filter starts with an operator name");
 
-    Node node;
     static const std::pair<std::string_view, Op> kOps[] = {
         {"==", Op::Eq}, {"<", Op::Lt},   {"<=", Op::Le}, {">", Op::Gt},
         {">=", Op::Ge}, {"and", Op::And}, {"or", Op::Or}, {"not", Op::Not},
     };
+    Op op = Op::And;
     bool known = false;
-    for (const auto& [text, op] : kOps)
-        if (*name == text) node.op = op, known = true;
+    for (const auto& [text, candidate] : kOps)
+        if (*name == text) op = candidate, known = true;
     if (!known) throw InvalidQuery("unknown filter operator '" + std::string(*name) + "'");
 
-    switch (node.op) {
-        case Op::And:
-        case Op::Or:
-            node.children.reserve(array->size() - 1);
-            for (std::size_t i = 1; i < array->size(); ++i) node.children.push_back(compileNode((*array)[i], depth + 1));
-            return node;
+    std::size_t at = nodes_.size();
+    nodes_.push_back(Node{op});
+    switch (op) {
         case Op::Not:
             if (array->size() != 2) throw InvalidQuery("\"not\" takes one expression");
-            node.children.push_back(compileNode((*array)[1], depth + 1));
-            return node;
+            [[fallthrough]];
+        case Op::And:
+        case Op::Or:
+            for (std::size_t i = 1; i < array->size(); ++i) compileNode((*array)[i], depth + 1);
+            nodes_[at].end = static_cast<std::uint32_t>(nodes_.size());
+            return;
         default: break;
     }
     if (array->size() != 3) throw InvalidQuery("a comparison is [operator, field, value]");
     const json::string* path = (*array)[1].if_string();
     if (!path || path->empty()) throw InvalidQuery("a comparison's field is a non-empty string");
-    node.path = std::string(*path);
+    Node& node = nodes_[at];
+    node.end = static_cast<std::uint32_t>(at + 1);
+    node.text = static_cast<std::uint32_t>(texts_.size());
     node.value = (*array)[2];
-    if (node.op == Op::Eq && (node.value.is_object() || node.value.is_array())) node.canonical = canonicalJson(node.value);
-    return node;
+    texts_.emplace_back(*path);
+    // Composite constants are canonicalized once here, not per row.
+    if (op == Op::Eq && (node.value.is_object() || node.value.is_array())) texts_.push_back(canonicalJson(node.value));
 }
 
-bool Filter::evaluate(const Node& node, const json::value& data) {
+bool Filter::evaluate(std::uint32_t at, const json::value& data) const {
+    const Node& node = nodes_[at];
     switch (node.op) {
         case Op::And:
-            for (const Node& child : node.children)
-                if (!evaluate(child, data)) return false;
+            for (std::uint32_t i = at + 1; i < node.end; i = nodes_[i].end)
+                if (!evaluate(i, data)) return false;
             return true;
         case Op::Or:
-            for (const Node& child : node.children)
-                if (evaluate(child, data)) return true;
+            for (std::uint32_t i = at + 1; i < node.end; i = nodes_[i].end)
+                if (evaluate(i, data)) return true;
             return false;
-        case Op::Not: return !evaluate(node.children[0], data);
+        case Op::Not: return !evaluate(at + 1, data);
         default: break;
     }
-    const json::value* field = findPath(data, node.path);
+    const json::value* field = findPath(data, texts_[node.text]);
     if (!field) return false;
     if (node.op == Op::Eq) {
-        // Composite constants were canonicalized once at compile time.
-        if (!node.canonical.empty())
-            return field->kind() == node.value.kind() && canonicalJson(*field) == node.canonical;
+        if (node.value.is_object() || node.value.is_array())
+            return field->kind() == node.value.kind() && canonicalJson(*field) == texts_[node.text + 1];
         return filterEqual(*field, node.value);
     }
     int order;
@@ -150,11 +156,12 @@ bool Filter::evaluate(const Node& node, const json::value& data) {
     }
 }
 
-void Filter::collectEqualities(const Node& node, std::vector<Equality>& out) {
+void Filter::collectEqualities(std::uint32_t at) {
+    const Node& node = nodes_[at];
     if (node.op == Op::Eq) {
-        out.push_back(Equality{node.path, canonicalJson(node.value)});
+        equalities_.push_back(Equality{texts_[node.text], canonicalJson(node.value)});
     } else if (node.op == Op::And) {
-        for (const Node& child : node.children) collectEqualities(child, out);
+        for (std::uint32_t i = at + 1; i < node.end; i = nodes_[i].end) collectEqualities(i);
     }
 }
 

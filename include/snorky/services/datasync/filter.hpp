@@ -9,6 +9,7 @@
 // field or incomparable types make a comparison false (so ["not", ...] of it
 // is true). An empty "and" is true, an empty "or" false.
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,15 +32,14 @@ public:
     // Throws InvalidQuery with a reason when `expression` is not a filter.
     static Filter compile(const json::value& expression);
 
-    bool matches(const json::value& data) const { return evaluate(root_, data); }
-    // Asks the CPU to start loading what matches() reads first: routing walks
+    bool matches(const json::value& data) const { return nodes_.empty() || evaluate(0, data); }
+    // Asks the CPU to start loading what matches() reads: routing walks
     // filters scattered in memory, where cache misses cost more than the checks.
     void prefetch() const {
-        if (!root_.children.empty()) {
-            __builtin_prefetch(root_.children.data());
-            __builtin_prefetch(reinterpret_cast<const char*>(root_.children.data()) + 64);
-            __builtin_prefetch(reinterpret_cast<const char*>(root_.children.data()) + 128);
-        }
+        __builtin_prefetch(nodes_.data());
+        __builtin_prefetch(reinterpret_cast<const char*>(nodes_.data()) + 64);
+        __builtin_prefetch(texts_.data());
+        __builtin_prefetch(reinterpret_cast<const char*>(texts_.data()) + 64);
     }
 
     // An equality every matching row satisfies: the expression itself when it
@@ -53,20 +53,23 @@ public:
     const std::vector<Equality>& equalities() const { return equalities_; }
 
 private:
-    enum class Op { Eq, Lt, Le, Gt, Ge, And, Or, Not };
+    enum class Op : std::uint8_t { Eq, Lt, Le, Gt, Ge, And, Or, Not };
+    // Nodes are stored flat in pre-order (a node's operands follow it), so a
+    // filter is a few contiguous cache lines rather than a tree of pointers.
     struct Node {
         Op op = Op::And;
-        std::string path;        // comparisons
-        json::value value;       // comparisons
-        std::string canonical;   // "==" against an object or array
-        std::vector<Node> children;
+        std::uint32_t end = 0;   // one past the last node of this subtree
+        std::uint32_t text = 0;  // comparisons: the path in texts_; for "==" against
+                                 // an object or array, its canonicalJson follows it
+        json::value value;       // comparisons: the constant
     };
 
-    static Node compileNode(const json::value& expression, std::size_t depth);
-    static bool evaluate(const Node& node, const json::value& data);
-    static void collectEqualities(const Node& node, std::vector<Equality>& out);
+    void compileNode(const json::value& expression, std::size_t depth);
+    bool evaluate(std::uint32_t at, const json::value& data) const;
+    void collectEqualities(std::uint32_t at);
 
-    Node root_;
+    std::vector<Node> nodes_;  // empty only in a moved-from or default filter
+    std::vector<std::string> texts_;
     std::vector<Equality> equalities_;
 };
 
