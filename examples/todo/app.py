@@ -11,10 +11,13 @@ the views exact:
    authorization (the query sees it, no delta reaches the view) or wholly
    after the query (the delta reaches the view, the query did not see it).
 
-Environment: SNORKY_BACKEND_KEY (required), SNORKY_BACKEND_URL
-(http://127.0.0.1:5801/backend), SNORKY_WS_URL (what browsers connect to,
-ws://{host}:5800/ws, {host} being the host that served the page), TODO_PORT (8000), TODO_DB (todo.sqlite3; ":memory:"
-for a throwaway list).
+Environment:
+  SNORKY_BACKEND_KEY   required: the key of Snorky's backend listener
+  SNORKY_BACKEND_URL   http://127.0.0.1:5801/backend
+  SNORKY_WS_URL        what browsers connect to: ws://{host}:5800/ws, {host}
+                       being the host that served the page
+  TODO_PORT            8000 (0: any free port, printed at start)
+  TODO_DB              todo.sqlite3 (":memory:" for a throwaway list)
 """
 import json
 import os
