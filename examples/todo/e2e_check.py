@@ -209,7 +209,7 @@ def start(snorky, work):
 
 def change(app, rng, ids):
     """One random change through the application's API."""
-    action = rng.choice(["create", "create", "done", "team", "title", "delete"] if ids else ["create"])
+    action = rng.choice(["create", "create", "done", "done", "done", "team", "title", "delete"] if ids else ["create"])
     if action == "create":
         task = http("POST", f"{app}/api/tasks", {"title": f"task {rng.randrange(1000)}", "team": rng.randint(1, 3)})
         ids.append(task["id"])
@@ -254,7 +254,7 @@ def main():
                         break
                 assert view.rows == fresh, f"{view} differs from a fresh query:\n{view.rows}\n!=\n{fresh}"
                 print(f"{view}: {len(fresh)} rows, {view.applied} deltas applied, equal to a fresh query")
-            assert sum(v.applied for v in views) > args.changes // 3, "too few deltas: the check proved little"
+            assert all(v.applied >= 5 for v in views), "a view saw too few deltas: the check proved little"
             # Cancelling stops the deltas.
             views[0].socket.send_json({"service": "datasync", "message": {
                 "command": "cancelSubscription", "params": {"token": views[0].token}, "callId": "c"}})
