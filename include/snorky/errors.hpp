@@ -26,6 +26,22 @@ inline constexpr const char* kNotSubscribed = "Not subscribed";
 inline constexpr const char* kNotAuthorized = "Not authorized";
 inline constexpr const char* kTooManyChannels = "Too many channels";
 
+// DataSync (section 7)
+inline constexpr const char* kDealerNotString = "dealer should be a dealer name";
+inline constexpr const char* kNoSuchDealer = "No such dealer";
+inline constexpr const char* kMissingDealerField = "Missing field 'dealer'";
+inline constexpr const char* kMissingQueryField = "Missing field 'query'";
+inline constexpr const char* kInvalidQuery = "Invalid query";
+inline constexpr const char* kModelNotString = "model must be string";
+inline constexpr const char* kInvalidDeltaType = "Invalid delta type";
+inline constexpr const char* kMissingField = "Missing field";
+inline constexpr const char* kTokenNotString = "token must be string";
+inline constexpr const char* kNoSuchSubscription = "No such subscription";
+// DataSync limits (ours; the original had none)
+inline constexpr const char* kTooManyItems = "Too many items";
+inline constexpr const char* kTooManySubscriptions = "Too many subscriptions";
+inline constexpr const char* kTooManyPendingSubscriptions = "Too many pending subscriptions";
+
 // Identity (section 6; the auth and auth_backend services, connect-time tokens)
 inline constexpr const char* kNotAuthenticated = "Not authenticated";
 inline constexpr const char* kInvalidToken = "Invalid token";

@@ -93,7 +93,7 @@ std::string ChatService::timestamp(std::chrono::system_clock::time_point when) {
     std::time_t t = static_cast<std::time_t>(seconds);
     std::tm utc{};
     gmtime_r(&t, &utc);
-    char buf[40];
+    char buf[96];  // room for any int the compiler can imagine, not just 4-digit years
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00", utc.tm_year + 1900, utc.tm_mon + 1,
                   utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(fraction));
     return buf;
