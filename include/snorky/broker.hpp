@@ -4,9 +4,14 @@
 // through its listener and fans it out to its local clients. The embedded
 // MemoryBroker delivers in-process; a Redis broker changes a config line, not
 // the services.
+#include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "snorky/frame.hpp"
 #include "snorky/json.hpp"
@@ -41,6 +46,34 @@ public:
     // Declares local interest in a topic; one listener per topic.
     virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;
     virtual void unsubscribe(const std::string& topic) = 0;
+
+    // --- Cluster state, for services that need more than pub/sub ---
+    // A small key-value store shared by every node, with expiry: a key lives
+    // `ttl` unless refreshed, so the keys of a node killed with SIGKILL go
+    // away by themselves. Values are short strings (typically a node id).
+    //
+    // Calls are made with the service lock held. Each `done` is called
+    // exactly once, with the service lock held, either before the call
+    // returns (MemoryBroker) or later (RedisBroker): accept both. While the
+    // engine is unreachable `done` gets Unavailable at once.
+    enum class Result { Ok, Taken, Missing, Unavailable };
+    using Done = std::function<void(Result)>;
+    using ReadDone = std::function<void(Result, const std::string& value)>;   // Ok or Missing
+    using ListDone = std::function<void(Result, std::vector<std::string> keys)>;
+
+    // Sets key=value unless the key exists: Ok, or Taken.
+    virtual void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) = 0;
+    // Extends a key holding `value`, or sets it again when it has vanished
+    // (e.g. Redis restarted empty); leaves another owner's key alone.
+    virtual void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) = 0;
+    // Deletes the key if it still holds `value`.
+    virtual void releaseKey(const std::string& key, const std::string& value) = 0;
+    virtual void readKey(const std::string& key, ReadDone done) = 0;
+    // Every live key starting with `prefix`, sorted.
+    virtual void listKeys(const std::string& prefix, ListDone done) = 0;
+    // This node's id, unique in the cluster: a topic named after it reaches
+    // this node only ("one node" addressing, e.g. a direct message).
+    virtual const std::string& nodeId() const = 0;
 };
 
 // Single-process broker: publish calls the topic's listener synchronously.
@@ -51,8 +84,25 @@ public:
     void unsubscribe(const std::string& topic) override;
     std::size_t topicCount() const { return listeners_.size(); }
 
+    void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) override;
+    void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) override;
+    void releaseKey(const std::string& key, const std::string& value) override;
+    void readKey(const std::string& key, ReadDone done) override;
+    void listKeys(const std::string& prefix, ListDone done) override;
+    const std::string& nodeId() const override { return nodeId_; }
+
 private:
+    using Clock = std::chrono::steady_clock;
+    struct Entry {
+        std::string value;
+        Clock::time_point expires;
+    };
+    // The entry of a live key, or end() (an expired one is erased on the way).
+    std::map<std::string, Entry>::iterator live(const std::string& key);
+
     std::unordered_map<std::string, BrokerListener*> listeners_;
+    std::map<std::string, Entry> keys_;  // sorted, for listKeys
+    std::string nodeId_ = "local";
 };
 
 }  // namespace snorky

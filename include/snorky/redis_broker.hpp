@@ -52,9 +52,16 @@ public:
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
 
-    bool connected() const;
+    // Cluster state in Redis keys (prefix + key), with PX expiry.
+    void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) override;
+    void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) override;
+    void releaseKey(const std::string& key, const std::string& value) override;
+    void readKey(const std::string& key, ReadDone done) override;
+    void listKeys(const std::string& prefix, ListDone done) override;
     // Random per process: tells this node's messages from the others'.
-    const std::string& nodeId() const;
+    const std::string& nodeId() const override;
+
+    bool connected() const;
 
 private:
     struct Impl;

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/url/parse.hpp>
 #include <charconv>
@@ -87,6 +88,8 @@ RedisBrokerOptions RedisBrokerOptions::fromUrl(std::string_view url) {
     return o;
 }
 
+struct ScanState;
+
 struct RedisBroker::Impl {
     struct Outgoing {
         std::string topic;
@@ -95,6 +98,15 @@ struct RedisBroker::Impl {
     struct Incoming {
         std::string topic;
         FramePtr frame;
+        std::function<void()> task;  // set: a completion to run under the lock instead
+    };
+    // A cluster-state command queued by a service thread. `complete` runs on
+    // the I/O thread with the reply (null: connection lost) and returns what
+    // must run under the service lock (or nothing).
+    using Completion = std::function<std::function<void()>(const redisReply* reply)>;
+    struct Command {
+        std::string resp;
+        Completion complete;
     };
 
     explicit Impl(RedisBrokerOptions o) : options(std::move(o)), nodeId(randomNodeId()) {
@@ -123,8 +135,9 @@ struct RedisBroker::Impl {
     bool handshake(redis::Connection& c, bool select, std::string& error) {
         std::string failure;
         auto check = [&failure](const char* what) {
-            return [&failure, what](const redisReply& r) {
-                if (r.type == REDIS_REPLY_ERROR && failure.empty()) failure = std::string(what) + ": " + redis::describe(r);
+            return [&failure, what](const redisReply* r) {
+                if (!r && failure.empty()) failure = std::string(what) + ": connection closed";
+                if (r && r->type == REDIS_REPLY_ERROR && failure.empty()) failure = std::string(what) + ": " + redis::describe(*r);
             };
         };
         if (!options.password.empty()) {
@@ -210,17 +223,22 @@ struct RedisBroker::Impl {
     }
 
     void disconnect(const std::string& error) {
-        cmd.close();
+        cmd.close();  // waiting cluster-state commands complete as Unavailable
         sub.close();
         subscribed.clear();
         std::size_t lost;
+        std::vector<Command> commands;
         {
             std::lock_guard guard(mutex);
             up = false;
             lost = outbox.size();
             outbox.clear();
             outboxBytes = 0;
+            commands.swap(commandBox);
         }
+        for (Command& c : commands)
+            if (auto task = c.complete(nullptr)) inbox.push_back({"", nullptr, std::move(task)});
+        deliver();
         metrics().engineUp = 0;
         metrics().engineDropped.fetch_add(lost, std::memory_order_relaxed);
         metrics().engineDisconnects.fetch_add(1, std::memory_order_relaxed);
@@ -272,13 +290,16 @@ struct RedisBroker::Impl {
     bool step(std::string& error) {
         drainWake();
         std::vector<Outgoing> sending;
+        std::vector<Command> commands;
         std::unordered_set<std::string> changed;
         {
             std::lock_guard guard(mutex);
             sending.swap(outbox);
             outboxBytes = 0;
             changed.swap(dirty);
+            commands.swap(commandBox);
         }
+        for (Command& c : commands) issue(c.resp, std::move(c.complete));
         for (const Outgoing& out : sending) {
             std::string channel = options.prefix + out.topic;
             resp.clear();
@@ -286,7 +307,7 @@ struct RedisBroker::Impl {
             redis::appendBulk(resp, "PUBLISH");
             redis::appendBulk(resp, channel);
             redis::appendBulk(resp, originTag, out.frame->payload());
-            cmd.formatted(resp, [this](const redisReply& r) { checkReply("PUBLISH", r); });
+            cmd.formatted(resp, [this](const redisReply* r) { checkReply("PUBLISH", r); });
         }
         metrics().enginePublished.fetch_add(sending.size(), std::memory_order_relaxed);
         sending.clear();
@@ -295,7 +316,7 @@ struct RedisBroker::Impl {
         auto now = Clock::now();
         if (now - lastPing >= kPingEvery) {
             lastPing = now;
-            cmd.command({"PING"}, [this](const redisReply& r) { checkReply("PING", r); });
+            cmd.command({"PING"}, [this](const redisReply* r) { checkReply("PING", r); });
         }
         if (cmd.awaiting() > 0 && now - lastAnswer > kAnswerTimeout) {
             error = "no answer for " + std::to_string(kAnswerTimeout.count() / 1000) + " s";
@@ -328,12 +349,41 @@ struct RedisBroker::Impl {
         return true;
     }
 
-    void checkReply(const char* what, const redisReply& r) {
+    void checkReply(const char* what, const redisReply* r) {
+        if (!r) return;  // connection gone: reported once by disconnect()
         lastAnswer = Clock::now();
-        if (r.type != REDIS_REPLY_ERROR) return;
+        if (r->type != REDIS_REPLY_ERROR) return;
         std::uint64_t suppressed = 0;
-        if (replyErrorLog.allow(suppressed)) SNORKY_LOG(Warn, "redis engine: " << what << " failed: " << redis::describe(r));
+        if (replyErrorLog.allow(suppressed)) SNORKY_LOG(Warn, "redis engine: " << what << " failed: " << redis::describe(*r));
     }
+
+    // I/O thread: sends a command now; its completion's task joins the inbox.
+    void issue(const std::string& commandResp, Completion complete) {
+        cmd.formatted(commandResp, [this, complete = std::move(complete)](const redisReply* r) {
+            checkReply("command", r);
+            if (auto task = complete(r)) inbox.push_back({"", nullptr, std::move(task)});
+        });
+    }
+    static std::string encode(const std::vector<std::string_view>& argv) {
+        std::string out;
+        redis::appendArrayHeader(out, argv.size());
+        for (std::string_view a : argv) redis::appendBulk(out, a);
+        return out;
+    }
+    // Service thread (lock held): queues a command for the I/O thread.
+    void send(const std::vector<std::string_view>& argv, Completion complete) {
+        bool wasEmpty;
+        {
+            std::lock_guard guard(mutex);
+            wasEmpty = commandBox.empty() && outbox.empty();
+            commandBox.push_back({encode(argv), std::move(complete)});
+        }
+        if (wasEmpty) wake();
+    }
+    // I/O thread: one SCAN step of listKeys; the next step is chained from its reply.
+    void scan(std::shared_ptr<ScanState> state, const std::string& cursor);
+    // One SCAN reply: collects the keys, chains the next step, or returns the final callback.
+    std::function<void()> scanReply(const std::shared_ptr<ScanState>& state, const redisReply* r);
 
     // SUBSCRIBE / UNSUBSCRIBE so that Redis matches local interest.
     void syncSubscriptions(const std::unordered_set<std::string>& changed) {
@@ -367,7 +417,7 @@ struct RedisBroker::Impl {
     // A reply on the subscriber connection: messages, or (un)subscribe confirmations.
     void onPush(const redisReply& r) {
         if (r.type == REDIS_REPLY_ERROR) {
-            checkReply("subscriber", r);
+            checkReply("subscriber", &r);
             return;
         }
         if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 || r.element[0]->type != REDIS_REPLY_STRING) return;
@@ -383,16 +433,26 @@ struct RedisBroker::Impl {
             return;
         }
         if (payload.substr(0, kNodeIdSize) == nodeId) return;  // ours: delivered locally at publish
-        inbox.push_back({std::string(channel.substr(options.prefix.size())), Frame::text(payload.substr(kNodeIdSize + 1))});
+        inbox.push_back({std::string(channel.substr(options.prefix.size())), Frame::text(payload.substr(kNodeIdSize + 1)), nullptr});
     }
 
     // Hands what arrived to the listeners, under the service lock (once per batch).
     void deliver() {
         if (inbox.empty()) return;
-        metrics().engineReceived.fetch_add(inbox.size(), std::memory_order_relaxed);
+        std::size_t messages = 0;
+        for (const Incoming& in : inbox) messages += in.task ? 0 : 1;
+        metrics().engineReceived.fetch_add(messages, std::memory_order_relaxed);
         {
             std::lock_guard service(node->serviceLock());
             for (const Incoming& in : inbox) {
+                if (in.task) {
+                    try {
+                        in.task();
+                    } catch (const std::exception& e) {
+                        SNORKY_LOG(Error, "redis engine: cluster-state callback failed: " << e.what());
+                    }
+                    continue;
+                }
                 BrokerListener* listener = nullptr;
                 {
                     std::lock_guard guard(mutex);
@@ -423,6 +483,7 @@ struct RedisBroker::Impl {
     std::unordered_set<std::string> dirty;                       // topics whose interest changed
     std::vector<Outgoing> outbox;
     std::size_t outboxBytes = 0;
+    std::vector<Command> commandBox;
     bool stopping = false;
     bool closed = false;
     std::atomic<bool> up{false};
@@ -472,6 +533,103 @@ json::object RedisBroker::health() const {
 }
 
 bool RedisBroker::connected() const { return impl_->up; }
+
+// ---- cluster state ----
+
+namespace {
+// Sets the key again if it vanished, extends it if ours, leaves it otherwise.
+constexpr const char* kRefreshScript =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end "
+    "return 0";
+// Deletes the key only while it holds our value.
+constexpr const char* kReleaseScript =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+std::string globEscape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+}  // namespace
+
+struct ScanState {
+    std::string pattern;
+    std::size_t strip;  // engine prefix length
+    std::vector<std::string> keys;
+    Broker::ListDone done;
+};
+
+void RedisBroker::Impl::scan(std::shared_ptr<ScanState> state, const std::string& cursor) {
+    issue(encode({"SCAN", cursor, "MATCH", state->pattern, "COUNT", "1000"}),
+          [this, state](const redisReply* r) { return scanReply(state, r); });
+}
+
+std::function<void()> RedisBroker::Impl::scanReply(const std::shared_ptr<ScanState>& state, const redisReply* r) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return [state] { state->done(Broker::Result::Unavailable, {}); };
+    for (std::size_t i = 0; i < r->element[1]->elements; ++i) {
+        const redisReply* key = r->element[1]->element[i];
+        state->keys.emplace_back(key->str + state->strip, key->len - state->strip);
+    }
+    std::string next(r->element[0]->str, r->element[0]->len);
+    if (next != "0") {
+        scan(state, next);
+        return nullptr;
+    }
+    // SCAN may return a key twice.
+    std::sort(state->keys.begin(), state->keys.end());
+    state->keys.erase(std::unique(state->keys.begin(), state->keys.end()), state->keys.end());
+    return [state] { state->done(Broker::Result::Ok, std::move(state->keys)); };
+}
+
+void RedisBroker::claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
+    if (!impl_->up) return done(Result::Unavailable);
+    std::string full = impl_->options.prefix + key, ms = std::to_string(ttl.count());
+    impl_->send({"SET", full, value, "NX", "PX", ms}, [done = std::move(done)](const redisReply* r) {
+        Result result = !r || r->type == REDIS_REPLY_ERROR ? Result::Unavailable
+                        : r->type == REDIS_REPLY_NIL       ? Result::Taken
+                                                           : Result::Ok;
+        return std::function<void()>([done, result] { done(result); });
+    });
+}
+
+void RedisBroker::refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
+    if (!impl_->up) return;  // the next refresh after reconnecting sets it again
+    std::string full = impl_->options.prefix + key, ms = std::to_string(ttl.count());
+    impl_->send({"EVAL", kRefreshScript, "1", full, value, ms}, [](const redisReply*) { return std::function<void()>(); });
+}
+
+void RedisBroker::releaseKey(const std::string& key, const std::string& value) {
+    if (!impl_->up) return;  // expires by itself
+    std::string full = impl_->options.prefix + key;
+    impl_->send({"EVAL", kReleaseScript, "1", full, value}, [](const redisReply*) { return std::function<void()>(); });
+}
+
+void RedisBroker::readKey(const std::string& key, ReadDone done) {
+    if (!impl_->up) return done(Result::Unavailable, "");
+    std::string full = impl_->options.prefix + key;
+    impl_->send({"GET", full}, [done = std::move(done)](const redisReply* r) {
+        if (!r || r->type == REDIS_REPLY_ERROR) return std::function<void()>([done] { done(Result::Unavailable, ""); });
+        if (r->type != REDIS_REPLY_STRING) return std::function<void()>([done] { done(Result::Missing, ""); });
+        std::string value(r->str, r->len);
+        return std::function<void()>([done, value] { done(Result::Ok, value); });
+    });
+}
+
+void RedisBroker::listKeys(const std::string& prefix, ListDone done) {
+    if (!impl_->up) return done(Result::Unavailable, {});
+    auto state = std::make_shared<ScanState>();
+    state->pattern = globEscape(impl_->options.prefix + prefix) + "*";
+    state->strip = impl_->options.prefix.size();
+    state->done = std::move(done);
+    // The first step is queued like any command; the rest chain on the I/O thread.
+    impl_->send({"SCAN", "0", "MATCH", state->pattern, "COUNT", "1000"},
+                [impl = impl_.get(), state](const redisReply* r) { return impl->scanReply(state, r); });
+}
 
 const std::string& RedisBroker::nodeId() const { return impl_->nodeId; }
 

@@ -44,7 +44,9 @@ void Connection::close() {
     if (ctx_) redisFree(ctx_);
     ctx_ = nullptr;
     pendingWrite_ = false;
-    handlers_.clear();
+    std::deque<ReplyHandler> waiting;
+    waiting.swap(handlers_);
+    for (ReplyHandler& handler : waiting) handler(nullptr);
 }
 
 void Connection::command(const std::vector<std::string_view>& argv, ReplyHandler handler) {
@@ -89,7 +91,7 @@ bool Connection::read(const std::function<void(const redisReply&)>& push, std::s
         if (!handlers_.empty()) {
             ReplyHandler handler = std::move(handlers_.front());
             handlers_.pop_front();
-            handler(*reply);
+            handler(reply);
         } else {
             push(*reply);
         }

@@ -14,9 +14,9 @@
 
 namespace snorky::redis {
 
-// A reply callback; `reply` is never null (connection loss is reported by the
-// owner, not through pending callbacks, which are simply dropped).
-using ReplyHandler = std::function<void(const redisReply& reply)>;
+// A reply callback; `reply` is null when the connection closed before the
+// reply came (every waiting handler is called so on close()).
+using ReplyHandler = std::function<void(const redisReply* reply)>;
 
 class Connection {
 public:

@@ -13,4 +13,51 @@ void MemoryBroker::subscribe(const std::string& topic, BrokerListener* listener)
 
 void MemoryBroker::unsubscribe(const std::string& topic) { listeners_.erase(topic); }
 
+std::map<std::string, MemoryBroker::Entry>::iterator MemoryBroker::live(const std::string& key) {
+    auto it = keys_.find(key);
+    if (it != keys_.end() && it->second.expires <= Clock::now()) {
+        keys_.erase(it);
+        return keys_.end();
+    }
+    return it;
+}
+
+void MemoryBroker::claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
+    if (live(key) != keys_.end()) return done(Result::Taken);
+    keys_[key] = {value, Clock::now() + ttl};
+    done(Result::Ok);
+}
+
+void MemoryBroker::refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
+    auto it = live(key);
+    if (it == keys_.end()) keys_[key] = {value, Clock::now() + ttl};
+    else if (it->second.value == value) it->second.expires = Clock::now() + ttl;
+}
+
+void MemoryBroker::releaseKey(const std::string& key, const std::string& value) {
+    auto it = live(key);
+    if (it != keys_.end() && it->second.value == value) keys_.erase(it);
+}
+
+void MemoryBroker::readKey(const std::string& key, ReadDone done) {
+    auto it = live(key);
+    if (it == keys_.end()) return done(Result::Missing, "");
+    std::string value = it->second.value;  // a copy: done may change keys_
+    done(Result::Ok, value);
+}
+
+void MemoryBroker::listKeys(const std::string& prefix, ListDone done) {
+    std::vector<std::string> out;
+    auto now = Clock::now();
+    for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+        if (it->second.expires <= now) {
+            it = keys_.erase(it);
+            continue;
+        }
+        out.push_back(it->first);
+        ++it;
+    }
+    done(Result::Ok, std::move(out));
+}
+
 }  // namespace snorky

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <future>
 #include <thread>
 
 #include "support/fake_client.hpp"
@@ -228,6 +229,38 @@ TEST_F(RedisCluster, PasswordAndDatabaseFromTheUrl) {
     auto opts = RedisBrokerOptions::fromUrl("redis://:s3cret@127.0.0.1:" + std::to_string(server->port()) + "/2");
     auto a = std::make_unique<TestNode>(opts);
     EXPECT_TRUE(a->redis->connected());
+}
+
+}  // namespace snorky::it
+
+namespace snorky::it {
+
+// Waits for a cluster-state callback made under node's lock.
+Broker::Result claimOn(TestNode& n, const std::string& key, const std::string& value) {
+    auto promise = std::make_shared<std::promise<Broker::Result>>();
+    auto future = promise->get_future();
+    {
+        std::lock_guard guard(n.node->serviceLock());
+        n.node->broker().claimKey(key, value, 30s, [promise](Broker::Result r) { promise->set_value(r); });
+    }
+    if (future.wait_for(3s) != std::future_status::ready) return Broker::Result::Unavailable;
+    return future.get();
+}
+
+TEST_F(RedisCluster, AKeyClaimedOnTwoNodesHasOneOwner) {
+    auto a = node(), b = node();
+    auto first = claimOn(*a, "names:bob", a->redis->nodeId());
+    auto second = claimOn(*b, "names:bob", b->redis->nodeId());
+    EXPECT_EQ(first, Broker::Result::Ok);
+    EXPECT_EQ(second, Broker::Result::Taken);
+    EXPECT_EQ(server->command({"GET", "snorky:names:bob"}), a->redis->nodeId());
+}
+
+TEST_F(RedisCluster, ClusterStateIsUnavailableWhileRedisIsDown) {
+    auto a = node();
+    server->kill9();
+    ASSERT_TRUE(a->waitConnected(false));
+    EXPECT_EQ(claimOn(*a, "k", "v"), Broker::Result::Unavailable);
 }
 
 }  // namespace snorky::it
