@@ -62,18 +62,24 @@ public:
     using ListDone = std::function<void(Result, std::vector<std::string> keys)>;
 
     // Sets key=value unless the key exists: Ok, or Taken.
-    virtual void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) = 0;
+    // (The defaults here are an engine without cluster state: Unavailable.)
+    virtual void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
+        done(Result::Unavailable);
+    }
     // Extends a key holding `value`, or sets it again when it has vanished
     // (e.g. Redis restarted empty); leaves another owner's key alone.
-    virtual void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) = 0;
+    virtual void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {}
     // Deletes the key if it still holds `value`.
-    virtual void releaseKey(const std::string& key, const std::string& value) = 0;
-    virtual void readKey(const std::string& key, ReadDone done) = 0;
+    virtual void releaseKey(const std::string& key, const std::string& value) {}
+    virtual void readKey(const std::string& key, ReadDone done) { done(Result::Unavailable, ""); }
     // Every live key starting with `prefix`, sorted.
-    virtual void listKeys(const std::string& prefix, ListDone done) = 0;
+    virtual void listKeys(const std::string& prefix, ListDone done) { done(Result::Unavailable, {}); }
     // This node's id, unique in the cluster: a topic named after it reaches
     // this node only ("one node" addressing, e.g. a direct message).
-    virtual const std::string& nodeId() const = 0;
+    virtual const std::string& nodeId() const {
+        static const std::string local = "local";
+        return local;
+    }
 };
 
 // Single-process broker: publish calls the topic's listener synchronously.
