@@ -60,6 +60,10 @@ inline constexpr const char* kUnknownDestination = "Unknown destination";
 inline constexpr const char* kTooManyNames = "Too many names";
 inline constexpr const char* kMessageTooLarge = "Message too large";
 
+// Scale-out (docs/scale-out.md): a command that needs the shared cluster state
+// while the engine (Redis) is unreachable.
+inline constexpr const char* kClusterUnavailable = "Cluster unavailable";
+
 // Chat and Cursors (section 6)
 inline constexpr const char* kAlreadyJoined = "Already joined";
 inline constexpr const char* kNotJoined = "Not joined";

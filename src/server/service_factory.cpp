@@ -142,6 +142,7 @@ void addMessaging(ServiceFactory& factory) {
         options.maxNamesPerClient = size(o, "max_names_per_client", options.maxNamesPerClient);
         options.maxNameBytes = size(o, "max_name_bytes", options.maxNameBytes);
         options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        options.nameTtl = std::chrono::seconds(o.integer("name_ttl", options.nameTtl.count() / 1000, 3, 86400));
         return std::make_shared<MessagingService>(name, options);
     });
 }

@@ -3,64 +3,149 @@
 #include <algorithm>
 
 #include "snorky/errors.hpp"
+#include "snorky/log.hpp"
+#include "snorky/node.hpp"
 
 namespace snorky {
 
 MessagingService::MessagingService(std::string name, Options options)
-    : RpcService(std::move(name)), options_(options) {
-    command("registerParticipant", {required("name", ParamType::String)}, [this](Request& req) {
-        std::string participant(req.string("name"));
-        if (participants_.count(participant)) throw RpcError(errors::kNameAlreadyRegistered);
-        if (participant.size() > options_.maxNameBytes || !isNameAllowed(req.client(), participant))
-            throw RpcError(errors::kNameNotAllowed);
-        auto& owned = clientNames_[req.client().get()];
+    : RpcService(std::move(name)),
+      options_(options),
+      keyPrefix_("messaging:" + this->name() + ":names:") {
+    asyncCommand("registerParticipant", {required("name", ParamType::String)}, [this](const RequestPtr& req) {
+        std::string participant(req->string("name"));
+        if (participants_.count(participant) || claiming_.count(participant))
+            return req->reject(errors::kNameAlreadyRegistered);
+        if (participant.size() > options_.maxNameBytes || !isNameAllowed(req->client(), participant))
+            return req->reject(errors::kNameNotAllowed);
+        auto& owned = clientNames_[req->client().get()];
         if (owned.size() >= options_.maxNamesPerClient) {
-            if (owned.empty()) clientNames_.erase(req.client().get());
-            throw RpcError(errors::kTooManyNames);
+            if (owned.empty()) clientNames_.erase(req->client().get());
+            return req->reject(errors::kTooManyNames);
         }
         owned.push_back(participant);
-        participants_.emplace(std::move(participant), req.client());
+        claiming_.emplace(participant, req->client());
+        // Unique in the cluster: the name is ours only once the claim succeeds.
+        const std::string& self = node().broker().nodeId();
+        node().broker().claimKey(keyFor(participant), self, options_.nameTtl, [this, req, participant](Broker::Result result) {
+            auto claim = claiming_.find(participant);
+            bool stillWanted = claim != claiming_.end() && claim->second == req->client();
+            if (!stillWanted) {
+                // The client left while the claim was in flight.
+                if (result == Broker::Result::Ok) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+                return req->reject(errors::kUnknownParticipant);
+            }
+            claiming_.erase(claim);
+            if (result != Broker::Result::Ok) {
+                forgetName(req->client().get(), participant);
+                return req->reject(result == Broker::Result::Taken ? errors::kNameAlreadyRegistered
+                                                                    : errors::kClusterUnavailable);
+            }
+            participants_.emplace(participant, req->client());
+            req->resolve();
+        });
     });
     command("unregisterParticipant", {required("name", ParamType::String)}, [this](Request& req) {
-        auto it = participants_.find(std::string(req.string("name")));
+        std::string participant(req.string("name"));
+        auto it = participants_.find(participant);
         if (it == participants_.end()) throw RpcError(errors::kUnknownParticipant);
         if (it->second != req.client()) throw RpcError(errors::kInvalidParticipant);
-        auto owned = clientNames_.find(req.client().get());
-        auto& names = owned->second;
-        names.erase(std::find(names.begin(), names.end(), it->first));
-        if (names.empty()) clientNames_.erase(owned);
         participants_.erase(it);
+        forgetName(req.client().get(), participant);
+        node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
     });
-    command("listParticipants", {}, [this](Request&) {
-        json::array names;
-        names.reserve(participants_.size());
-        for (const auto& [participant, owner] : participants_) names.emplace_back(participant);
-        return names;
+    asyncCommand("listParticipants", {}, [this](const RequestPtr& req) {
+        node().broker().listKeys(keyPrefix_, [this, req](Broker::Result result, std::vector<std::string> keys) {
+            if (result != Broker::Result::Ok) return req->reject(errors::kClusterUnavailable);
+            json::array names;  // keys come sorted, and share the prefix: names are sorted too
+            names.reserve(keys.size());
+            for (const std::string& key : keys) names.emplace_back(std::string_view(key).substr(keyPrefix_.size()));
+            req->resolve(std::move(names));
+        });
     });
-    command("send", {required("sender", ParamType::String), required("dest", ParamType::String), required("body")},
-            [this](Request& req) {
-                auto sender = participants_.find(std::string(req.string("sender")));
-                if (sender == participants_.end() || sender->second != req.client())
-                    throw RpcError(errors::kInvalidSender);
-                auto dest = participants_.find(std::string(req.string("dest")));
-                if (dest == participants_.end()) throw RpcError(errors::kUnknownDestination);
-                if (json::serialize(req.param("body")).size() > options_.maxBodyBytes)
-                    throw RpcError(errors::kMessageTooLarge);
-                json::object message;
-                message["type"] = "message";
-                message["sender"] = req.param("sender");
-                message["dest"] = req.param("dest");
-                message["body"] = req.param("body");
-                send(dest->second, message);
-            });
+    asyncCommand("send", {required("sender", ParamType::String), required("dest", ParamType::String), required("body")},
+                 [this](const RequestPtr& req) {
+                     auto sender = participants_.find(std::string(req->string("sender")));
+                     if (sender == participants_.end() || sender->second != req->client())
+                         return req->reject(errors::kInvalidSender);
+                     std::string dest(req->string("dest"));
+                     auto deliver = [this, req](const ClientPtr* localOwner, const std::string& ownerNode) {
+                         if (json::serialize(req->param("body")).size() > options_.maxBodyBytes)
+                             return req->reject(errors::kMessageTooLarge);
+                         json::object message;
+                         message["type"] = "message";
+                         message["sender"] = req->param("sender");
+                         message["dest"] = req->param("dest");
+                         message["body"] = req->param("body");
+                         if (localOwner) send(*localOwner, message);
+                         else node().broker().publish(keyPrefix_ + "@" + ownerNode, frame(message));  // one node only
+                         req->resolve();
+                     };
+                     auto local = participants_.find(dest);
+                     if (local != participants_.end()) return deliver(&local->second, "");
+                     node().broker().readKey(keyFor(dest), [this, req, deliver](Broker::Result result, const std::string& owner) {
+                         if (result == Broker::Result::Unavailable) return req->reject(errors::kClusterUnavailable);
+                         // Ours but not (or no longer) registered here: gone.
+                         if (result != Broker::Result::Ok || owner == node().broker().nodeId())
+                             return req->reject(errors::kUnknownDestination);
+                         deliver(nullptr, owner);
+                     });
+                 });
+}
+
+MessagingService::~MessagingService() {
+    if (!attached()) return;
+    node().timers().cancel(refreshTimer_);
+    node().broker().unsubscribe(nodeTopic_);
+    for (const auto& [participant, owner] : participants_)
+        node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+}
+
+void MessagingService::onAttach() {
+    // A topic of its own for this node, disjoint from the name keys' space.
+    nodeTopic_ = keyPrefix_ + "@" + node().broker().nodeId();
+    node().broker().subscribe(nodeTopic_, this);
+    refreshTimer_ = node().timers().schedule(options_.nameTtl / 3, [this] { refreshNames(); });
+}
+
+void MessagingService::refreshNames() {
+    // Also sets the keys again after Redis restarted empty.
+    for (const auto& [participant, owner] : participants_)
+        node().broker().refreshKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl);
+    refreshTimer_ = node().timers().schedule(options_.nameTtl / 3, [this] { refreshNames(); });
+}
+
+void MessagingService::onBrokerMessage(const std::string&, const FramePtr& frame) {
+    // A direct message from another node for a name owned here.
+    try {
+        json::value envelope = json::parse(frame->payload());
+        const json::value& dest = envelope.at("message").at("dest");
+        auto owner = participants_.find(std::string(dest.as_string()));
+        if (owner != participants_.end()) owner->second->send(frame);
+        // else: the owner left meanwhile; the message is lost, as on one node.
+    } catch (const std::exception& error) {
+        SNORKY_LOG(Warn, "messaging " << name() << ": unreadable direct message from another node: " << error.what());
+    }
 }
 
 bool MessagingService::isNameAllowed(const ClientPtr&, const std::string&) { return true; }
 
+void MessagingService::forgetName(const Client* client, const std::string& participant) {
+    auto owned = clientNames_.find(client);
+    if (owned == clientNames_.end()) return;
+    auto& names = owned->second;
+    auto it = std::find(names.begin(), names.end(), participant);
+    if (it != names.end()) names.erase(it);
+    if (names.empty()) clientNames_.erase(owned);
+}
+
 void MessagingService::onDisconnect(const ClientPtr& client) {
     auto owned = clientNames_.find(client.get());
     if (owned == clientNames_.end()) return;
-    for (const std::string& participant : owned->second) participants_.erase(participant);
+    for (const std::string& participant : owned->second) {
+        if (participants_.erase(participant)) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+        claiming_.erase(participant);  // its claim callback releases the key if it succeeds
+    }
     clientNames_.erase(owned);
 }
 

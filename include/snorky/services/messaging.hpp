@@ -4,29 +4,42 @@
 // freed when their owner disconnects. Who may take which name is a policy
 // hook (isNameAllowed); identity is not required by default.
 //
-// Direct messages go to one local client, so they do not go through the
-// Broker; names are node-local.
+// Across nodes (docs/scale-out.md): a name is claimed in the Broker's cluster
+// state (key "messaging:<service>:names:<name>" = owning node id, with an
+// expiry the owner refreshes), so it is unique in the cluster, and
+// listParticipants lists every node's names. A message to a name owned
+// elsewhere is published once on the owner node's topic. The names of a node
+// killed without a goodbye expire after `nameTtl`. With the in-memory broker
+// all of this stays in the process and behaves the same.
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "snorky/broker.hpp"
 #include "snorky/rpc_service.hpp"
+#include "snorky/timers.hpp"
 
 namespace snorky {
 
-class MessagingService : public RpcService {
+class MessagingService : public RpcService, private BrokerListener {
 public:
     struct Options {
         std::size_t maxNamesPerClient = 16;  // names one connection may hold
         std::size_t maxNameBytes = 256;      // longer names are "Name not allowed"
         std::size_t maxBodyBytes = 65536;    // serialized body of one message
+        // How long a name outlives a node that vanished (kill -9); the owner
+        // refreshes its names every nameTtl / 3.
+        std::chrono::milliseconds nameTtl{30000};
     };
 
     MessagingService(std::string name, Options options);
     explicit MessagingService(std::string name) : MessagingService(std::move(name), Options{}) {}
+    ~MessagingService() override;
 
+    // Names owned by this node's clients.
     std::size_t participantCount() const { return participants_.size(); }
 
 protected:
@@ -34,12 +47,22 @@ protected:
     // only names derived from client->identity(). Called under the service lock.
     virtual bool isNameAllowed(const ClientPtr& client, const std::string& name);
 
+    void onAttach() override;
     void onDisconnect(const ClientPtr& client) override;
 
 private:
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    std::string keyFor(const std::string& participant) const { return keyPrefix_ + participant; }
+    void forgetName(const Client* client, const std::string& participant);
+    void refreshNames();
+
     Options options_;
-    std::map<std::string, ClientPtr> participants_;  // sorted, for listParticipants
-    std::unordered_map<const Client*, std::vector<std::string>> clientNames_;
+    std::string keyPrefix_;   // cluster-state keys of this service's names
+    std::string nodeTopic_;   // direct messages for names owned on this node
+    std::map<std::string, ClientPtr> participants_;  // names owned here
+    std::map<std::string, ClientPtr> claiming_;      // names whose cluster claim is in flight
+    std::unordered_map<const Client*, std::vector<std::string>> clientNames_;  // owned and claiming
+    Timers::Handle refreshTimer_ = 0;
 };
 
 }  // namespace snorky
