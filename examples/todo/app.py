@@ -18,6 +18,9 @@ Environment:
                        being the host that served the page
   TODO_PORT            8000 (0: any free port, printed at start)
   TODO_DB              todo.sqlite3 (":memory:" for a throwaway list)
+  TODO_ALLOWED_ORIGINS pages on other origins allowed to call the API (CORS),
+                       comma-separated; default: Snorky's own demo pages,
+                       http://localhost:5800,http://127.0.0.1:5800
 """
 import json
 import os
@@ -138,6 +141,7 @@ def parse_title(value):
 
 
 class Handler(BaseHTTPRequestHandler):
+    allowed_origins = frozenset()  # set in main()
     store = None       # set by main()
     snorky_ws = None   # the WebSocket URL the page connects to
     server_version = "todo-example"
@@ -146,9 +150,26 @@ class Handler(BaseHTTPRequestHandler):
         if os.environ.get("TODO_QUIET") != "1":
             super().log_message(fmt, *args)
 
+    def cors_headers(self):
+        # web/todo/ is served by Snorky on another origin; only listed origins may call.
+        origin = self.headers.get("Origin")
+        if origin and origin in self.allowed_origins:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Vary", "Origin")
+
+    def do_OPTIONS(self):
+        self.send_response(204)
+        self.cors_headers()
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def reply(self, status, body=None, content_type="application/json"):
         data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         self.send_response(status)
+        self.cors_headers()
         if body is not None:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -246,6 +267,8 @@ def main():
     snorky = SnorkyBackend(os.environ.get("SNORKY_BACKEND_URL", "http://127.0.0.1:5801/backend"), key)
     Handler.store = TodoStore(os.environ.get("TODO_DB", "todo.sqlite3"), snorky)
     Handler.snorky_ws = os.environ.get("SNORKY_WS_URL", "ws://{host}:5800/ws")
+    origins = os.environ.get("TODO_ALLOWED_ORIGINS", "http://localhost:5800,http://127.0.0.1:5800")
+    Handler.allowed_origins = {o.strip() for o in origins.split(",") if o.strip()}
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("TODO_PORT", "8000"))), Handler)
     print(f"todo: listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
     try:

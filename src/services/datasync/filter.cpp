@@ -91,7 +91,7 @@ void Filter::compileNode(const json::value& expression, std::size_t depth) {
     if (!known) throw InvalidQuery("unknown filter operator '" + std::string(*name) + "'");
 
     std::size_t at = nodes_.size();
-    nodes_.push_back(Node{op});
+    nodes_.push_back(Node{op, 0, 0, nullptr});
     switch (op) {
         case Op::Not:
             if (array->size() != 2) throw InvalidQuery("\"not\" takes one expression");
