@@ -5,6 +5,7 @@
 // MemoryBroker delivers in-process; a Redis broker changes a config line, not
 // the services.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +62,13 @@ public:
     using ReadDone = std::function<void(Result, const std::string& value)>;   // Ok or Missing
     using ListDone = std::function<void(Result, std::vector<std::string> keys)>;
 
+    // publish(), then `done` once the engine has taken the message: with Redis,
+    // once the PUBLISH is answered, so every node receives it before anything
+    // published after `done` (Unavailable: other nodes will not get it).
+    virtual void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) {
+        publish(topic, frame);
+        done(Result::Ok);
+    }
     // Sets key=value unless the key exists: Ok, or Taken.
     // (The defaults here are an engine without cluster state: Unavailable.)
     virtual void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
@@ -108,6 +116,7 @@ private:
 
     std::unordered_map<std::string, BrokerListener*> listeners_;
     std::map<std::string, Entry> keys_;  // sorted, for listKeys
+    std::uint64_t claims_ = 0;
     std::string nodeId_ = "local";
 };
 

@@ -51,6 +51,7 @@ public:
     void publish(const std::string& topic, const FramePtr& frame) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
+    void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) override;
 
     // Cluster state in Redis keys (prefix + key), with PX expiry.
     void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) override;

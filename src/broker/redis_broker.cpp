@@ -91,10 +91,7 @@ RedisBrokerOptions RedisBrokerOptions::fromUrl(std::string_view url) {
 struct ScanState;
 
 struct RedisBroker::Impl {
-    struct Outgoing {
-        std::string topic;
-        FramePtr frame;
-    };
+    struct Outgoing;
     struct Incoming {
         std::string topic;
         FramePtr frame;
@@ -107,6 +104,11 @@ struct RedisBroker::Impl {
     struct Command {
         std::string resp;
         Completion complete;
+    };
+    struct Outgoing {
+        std::string topic;
+        FramePtr frame;
+        Completion confirmed;  // publishConfirmed only
     };
 
     explicit Impl(RedisBrokerOptions o) : options(std::move(o)), nodeId(randomNodeId()) {
@@ -228,16 +230,20 @@ struct RedisBroker::Impl {
         subscribed.clear();
         std::size_t lost;
         std::vector<Command> commands;
+        std::vector<Outgoing> dropped;
         {
             std::lock_guard guard(mutex);
             up = false;
             lost = outbox.size();
-            outbox.clear();
+            dropped.swap(outbox);
             outboxBytes = 0;
             commands.swap(commandBox);
         }
         for (Command& c : commands)
             if (auto task = c.complete(nullptr)) inbox.push_back({"", nullptr, std::move(task)});
+        for (Outgoing& o : dropped)
+            if (o.confirmed)
+                if (auto task = o.confirmed(nullptr)) inbox.push_back({"", nullptr, std::move(task)});
         deliver();
         metrics().engineUp = 0;
         metrics().engineDropped.fetch_add(lost, std::memory_order_relaxed);
@@ -307,7 +313,14 @@ struct RedisBroker::Impl {
             redis::appendBulk(resp, "PUBLISH");
             redis::appendBulk(resp, channel);
             redis::appendBulk(resp, originTag, out.frame->payload());
-            cmd.formatted(resp, [this](const redisReply* r) { checkReply("PUBLISH", r); });
+            if (out.confirmed) {
+                cmd.formatted(resp, [this, complete = out.confirmed](const redisReply* r) {
+                    checkReply("PUBLISH", r);
+                    if (auto task = complete(r)) inbox.push_back({"", nullptr, std::move(task)});
+                });
+            } else {
+                cmd.formatted(resp, [this](const redisReply* r) { checkReply("PUBLISH", r); });
+            }
         }
         metrics().enginePublished.fetch_add(sending.size(), std::memory_order_relaxed);
         sending.clear();
@@ -356,6 +369,10 @@ struct RedisBroker::Impl {
         std::uint64_t suppressed = 0;
         if (replyErrorLog.allow(suppressed)) SNORKY_LOG(Warn, "redis engine: " << what << " failed: " << redis::describe(*r));
     }
+
+    // Service thread (lock held): local delivery, then queue for Redis.
+    // `refused` is told at once when the message cannot be queued.
+    void publishWith(const std::string& topic, const FramePtr& frame, Completion confirmed, const Broker::Done* refused);
 
     // I/O thread: sends a command now; its completion's task joins the inbox.
     void issue(const std::string& commandResp, Completion complete) {
@@ -633,8 +650,18 @@ void RedisBroker::listKeys(const std::string& prefix, ListDone done) {
 
 const std::string& RedisBroker::nodeId() const { return impl_->nodeId; }
 
-void RedisBroker::publish(const std::string& topic, const FramePtr& frame) {
-    Impl& d = *impl_;
+void RedisBroker::publish(const std::string& topic, const FramePtr& frame) { impl_->publishWith(topic, frame, nullptr, nullptr); }
+
+void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) {
+    impl_->publishWith(topic, frame, [done](const redisReply* r) {
+        Result result = r && r->type != REDIS_REPLY_ERROR ? Result::Ok : Result::Unavailable;
+        return std::function<void()>([done, result] { done(result); });
+    }, &done);
+}
+
+void RedisBroker::Impl::publishWith(const std::string& topic, const FramePtr& frame, Completion confirmed,
+                                    const Broker::Done* refused) {
+    Impl& d = *this;
     BrokerListener* local = nullptr;
     {
         std::lock_guard guard(d.mutex);
@@ -645,7 +672,7 @@ void RedisBroker::publish(const std::string& topic, const FramePtr& frame) {
     // keep being served while Redis is away.
     if (local) local->onBrokerMessage(topic, frame);
 
-    bool wasEmpty;
+    bool wasEmpty = false, refusedNow = false;
     {
         std::lock_guard guard(d.mutex);
         std::size_t size = topic.size() + frame->payload().size();
@@ -655,11 +682,16 @@ void RedisBroker::publish(const std::string& topic, const FramePtr& frame) {
             if (d.up && d.backlogLog.allow(suppressed))
                 SNORKY_LOG(Warn, "redis engine: backlog over " << d.options.maxBacklogBytes
                                                                << " bytes, dropping messages for other nodes");
-            return;
+            refusedNow = true;
+        } else {
+            wasEmpty = d.outbox.empty();
+            d.outbox.push_back({topic, frame, std::move(confirmed)});
+            d.outboxBytes += size;
         }
-        wasEmpty = d.outbox.empty();
-        d.outbox.push_back({topic, frame});
-        d.outboxBytes += size;
+    }
+    if (refusedNow) {
+        if (refused) (*refused)(Broker::Result::Unavailable);  // outside our mutex: it may call the broker again
+        return;
     }
     if (wasEmpty) d.wake();
 }

@@ -23,6 +23,11 @@ std::map<std::string, MemoryBroker::Entry>::iterator MemoryBroker::live(const st
 }
 
 void MemoryBroker::claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
+    // Now and then sweep expired keys nobody asks about again (amortized O(1) per claim).
+    if (++claims_ % 1024 == 0) {
+        auto now = Clock::now();
+        for (auto it = keys_.begin(); it != keys_.end();) it = it->second.expires <= now ? keys_.erase(it) : std::next(it);
+    }
     if (live(key) != keys_.end()) return done(Result::Taken);
     keys_[key] = {value, Clock::now() + ttl};
     done(Result::Ok);

@@ -36,7 +36,11 @@ struct DataSyncService::Router final : datasync::MatchSink {
 };
 
 DataSyncService::DataSyncService(std::string name, Options options)
-    : RpcService(std::move(name)), options_(options), topicPrefix_("datasync:" + this->name() + ":") {
+    : RpcService(std::move(name)),
+      options_(options),
+      topicPrefix_("datasync:" + this->name() + ":"),
+      controlTopic_("datasync-control:" + this->name()),
+      acquiredPrefix_("datasync:" + this->name() + ":acquired:") {
     asyncCommand("acquireSubscription", {required("token")}, [this](const RequestPtr& req) { acquire(req); });
     command("cancelSubscription", {required("token")}, [this](Request& req) { cancel(req); });
 }
@@ -46,6 +50,7 @@ DataSyncService::~DataSyncService() {
     for (auto& [token, subscription] : subscriptions_)
         if (!subscription->client) node().timers().cancel(subscription->expiry);
     for (auto& [model, dealers] : dealersByModel_) node().broker().unsubscribe(topicFor(model));
+    node().broker().unsubscribe(controlTopic_);
 }
 
 Dealer& DataSyncService::addDealer(datasync::DealerPtr dealer) {
@@ -66,11 +71,56 @@ Dealer* DataSyncService::findDealer(std::string_view name) const {
 
 void DataSyncService::onAttach() {
     for (auto& [model, dealers] : dealersByModel_) node().broker().subscribe(topicFor(model), this);
+    node().broker().subscribe(controlTopic_, this);
 }
 
 // ---- backend side ----
 
 std::string DataSyncService::authorize(const json::array& items) {
+    std::string token = createPending(items, "");
+    node().broker().publish(controlTopic_, controlFrame("authorized", token, &items));
+    return token;
+}
+
+void DataSyncService::authorize(const json::array& items, std::function<void(const std::string&)> done) {
+    std::string token = createPending(items, "");
+    node().broker().publishConfirmed(controlTopic_, controlFrame("authorized", token, &items),
+                                     [this, token, done = std::move(done)](Broker::Result result) {
+                                         if (result != Broker::Result::Ok)
+                                             SNORKY_LOG(Warn, "datasync " << name()
+                                                                          << ": engine down, the subscription can be "
+                                                                             "acquired on this node only");
+                                         done(token);
+                                     });
+}
+
+FramePtr DataSyncService::controlFrame(const char* kind, const std::string& token, const json::array* items) {
+    json::object message{{"kind", kind}, {"token", token}};
+    if (items) message["items"] = *items;
+    return frame(message);
+}
+
+void DataSyncService::onControl(const json::value& message) {
+    const json::object& m = message.as_object();
+    std::string kind(m.at("kind").as_string());
+    std::string token(m.at("token").as_string());
+    auto it = subscriptions_.find(token);
+    if (kind == "authorized") {
+        if (it != subscriptions_.end()) return;  // ours: the echo of our own announcement
+        try {
+            createPending(m.at("items").as_array(), token);
+        } catch (const std::exception& error) {
+            // Same dealers everywhere, so only a limit (pending subscriptions) gets here.
+            SNORKY_LOG(Warn, "datasync " << name() << ": cannot mirror a subscription authorized on another node: "
+                                         << error.what());
+        }
+    } else if (kind == "acquired") {
+        // Acquired on another node: our copy will never be.
+        if (it != subscriptions_.end() && !it->second->client) removeSubscription(*it->second);
+    }
+}
+
+std::string DataSyncService::createPending(const json::array& items, std::string token) {
     if (items.size() > options_.maxItemsPerSubscription) throw RpcError(errors::kTooManyItems);
     if (pending_ >= options_.maxPendingSubscriptions) throw RpcError(errors::kTooManyPendingSubscriptions);
 
@@ -102,8 +152,9 @@ std::string DataSyncService::authorize(const json::array& items) {
     }
 
     auto subscription = std::make_unique<Subscription>();
-    do subscription->token = datasync::generateToken();
-    while (subscriptions_.count(subscription->token));
+    if (!token.empty()) subscription->token = std::move(token);
+    else do subscription->token = datasync::generateToken();
+        while (subscriptions_.count(subscription->token));
     // Reserved up front: dealers keep pointers to the items.
     subscription->items.reserve(prepared.size());
     for (Prepared& p : prepared)
@@ -111,11 +162,11 @@ std::string DataSyncService::authorize(const json::array& items) {
                                           std::move(p.state));
     for (SubscriptionItem& item : subscription->items) item.dealer->add(item);
 
-    std::string token = subscription->token;
-    subscription->expiry = node().timers().schedule(options_.acquireTimeout, [this, token] { expire(token); });
-    subscriptions_.emplace(token, std::move(subscription));
+    std::string created = subscription->token;
+    subscription->expiry = node().timers().schedule(options_.acquireTimeout, [this, created] { expire(created); });
+    subscriptions_.emplace(created, std::move(subscription));
     ++pending_;
-    return token;
+    return created;
 }
 
 void DataSyncService::publishDeltas(const json::array& deltas) {
@@ -157,6 +208,7 @@ void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& 
     if (localDelta_ && frame.get() == localFrame_) return route(*localDelta_, frame);
     try {
         json::value envelope = json::parse(frame->payload());
+        if (topic == controlTopic_) return onControl(envelope.at("message"));
         route(Delta::parse(envelope.at("message").at("delta")), frame);
     } catch (const std::exception& error) {
         SNORKY_LOG(Error, "datasync " << name() << ": unreadable delta on " << topic << ": " << error.what());
@@ -225,12 +277,29 @@ void DataSyncService::acquire(const RequestPtr& request) {
     Subscription& subscription = *it->second;
     const ClientPtr& client = request->client();
 
-    auto& held = clientSubscriptions_[client.get()];
-    if (held.size() >= options_.maxSubscriptionsPerClient) {
-        if (held.empty()) clientSubscriptions_.erase(client.get());
-        throw RpcError(errors::kTooManySubscriptions);  // the subscription stays pending
-    }
-    held.push_back(&subscription);
+    auto full = [this](const ClientPtr& client) {
+        auto held = clientSubscriptions_.find(client.get());
+        return held != clientSubscriptions_.end() && held->second.size() >= options_.maxSubscriptionsPerClient;
+    };
+    if (full(client)) throw RpcError(errors::kTooManySubscriptions);  // the subscription stays pending
+
+    // Once in the whole cluster: other nodes hold copies of this subscription.
+    std::string key = acquiredPrefix_ + subscription.token;
+    node().broker().claimKey(key, node().broker().nodeId(), options_.acquireTimeout,
+                             [this, request, token = subscription.token, full](Broker::Result result) {
+        if (result == Broker::Result::Taken) return request->reject(errors::kNoSuchSubscription);
+        // Unavailable: the engine is down; this node's copy is still good.
+        auto it = subscriptions_.find(token);
+        if (it == subscriptions_.end() || it->second->client) return request->reject(errors::kNoSuchSubscription);
+        if (full(request->client())) return request->reject(errors::kTooManySubscriptions);
+        finishAcquire(*it->second, request);
+        node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr));
+    });
+}
+
+void DataSyncService::finishAcquire(Subscription& subscription, const RequestPtr& request) {
+    const ClientPtr& client = request->client();
+    clientSubscriptions_[client.get()].push_back(&subscription);
     subscription.client = client;
     node().timers().cancel(subscription.expiry);
     --pending_;
@@ -286,8 +355,10 @@ void DataSyncService::onDisconnect(const ClientPtr& client) {
 // ---- DataSyncBackend ----
 
 DataSyncBackend::DataSyncBackend(std::string name, DataSyncService& datasync) : RpcService(std::move(name)) {
-    command("authorizeSubscription", {required("items", ParamType::Array)},
-            [&datasync](Request& req) { return datasync.authorize(req.param("items").get_array()); });
+    // Answered once every node can buffer for the token (see DataSyncService).
+    asyncCommand("authorizeSubscription", {required("items", ParamType::Array)}, [&datasync](const RequestPtr& req) {
+        datasync.authorize(req->param("items").get_array(), [req](const std::string& token) { req->resolve(json::string(token)); });
+    });
     command("publishDeltas", {required("deltas", ParamType::Array)},
             [&datasync](Request& req) { datasync.publishDeltas(req.param("deltas").get_array()); });
 }

@@ -14,10 +14,18 @@
 // to the subscriptions it matches (dealers index their items), not to the
 // subscriptions that exist.
 //
+// Across nodes (docs/scale-out.md): an authorization is announced to every
+// node on the service's control topic, and the backend gets the token only
+// once the engine has taken the announcement, so every delta published after
+// that is buffered by every node. The browser may then acquire on any node;
+// the acquisition is claimed once in the cluster state, and the other nodes
+// drop their copies when told (or when they expire).
+//
 // Like every service, all calls happen under the node's service lock.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +74,10 @@ public:
     // the protocol's texts and change nothing when they do.
     // items = [{"dealer": name, "query": query}, ...]; returns the token.
     std::string authorize(const json::array& items);
+    // The same, telling `done` the token once every node knows the
+    // subscription (at once with the in-memory broker; if the engine is down,
+    // only this node does). Validation errors are thrown before anything changes.
+    void authorize(const json::array& items, std::function<void(const std::string& token)> done);
     // Validates every delta, then publishes them in order.
     void publishDeltas(const json::array& deltas);
     // Publishes one delta to the subscriptions of every node. A model no
@@ -86,9 +98,15 @@ private:
     struct Router;  // the MatchSink that marks subscriptions during one delta
 
     void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    // A pending subscription from validated items; an empty token draws a new one.
+    std::string createPending(const json::array& items, std::string token);
+    // Tells the other nodes about an authorization / an acquisition.
+    FramePtr controlFrame(const char* kind, const std::string& token, const json::array* items);
+    void onControl(const json::value& message);
     void route(const datasync::Delta& delta, const FramePtr& frame);
     void deliver(datasync::Subscription& subscription, const FramePtr& frame);
     void acquire(const RequestPtr& request);
+    void finishAcquire(datasync::Subscription& subscription, const RequestPtr& request);
     void cancel(Request& request);
     void expire(const std::string& token);
     void removeSubscription(datasync::Subscription& subscription);
@@ -97,6 +115,8 @@ private:
 
     Options options_;
     std::string topicPrefix_;
+    std::string controlTopic_;   // authorizations and acquisitions, to every node
+    std::string acquiredPrefix_;  // cluster-state keys: acquisition claimed once
     std::map<std::string, datasync::DealerPtr, std::less<>> dealers_;
     std::unordered_map<std::string, std::vector<datasync::Dealer*>> dealersByModel_;
     std::unordered_map<std::string, std::unique_ptr<datasync::Subscription>> subscriptions_;  // by token

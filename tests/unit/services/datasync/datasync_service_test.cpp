@@ -384,7 +384,9 @@ TEST(DataSyncBroker, DeltasGoThroughTheBrokerByModel) {
         datasync->emplaceDealer<BroadcastDealer>("b", "task");
         datasync->emplaceDealer<BroadcastDealer>("c", "user");
         registry.registerService(datasync);
-        EXPECT_EQ(broker.subscribed, (std::set<std::string>{"datasync:live:task", "datasync:live:user"}));
+        // One topic per model, and the control topic (authorizations and acquisitions across nodes).
+        EXPECT_EQ(broker.subscribed,
+                  (std::set<std::string>{"datasync-control:live", "datasync:live:task", "datasync:live:user"}));
         datasync->publish(Delta::insert("task", 1));
         datasync->publish(Delta::insert("nobody", 1));
         EXPECT_EQ(broker.published, std::vector<std::string>{"datasync:live:task"});
