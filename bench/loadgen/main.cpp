@@ -11,6 +11,8 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <poll.h>
@@ -102,6 +104,19 @@ double machineSoftirqSeconds() {
     return static_cast<double>(v[6]) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Kernel memory of every TCP socket on the machine (/proc/net/sockstat "TCP: ... mem <pages>").
+long tcpKernelBytes() {
+    std::FILE* f = std::fopen("/proc/net/sockstat", "r");
+    if (!f) return 0;
+    char line[256];
+    long pages = 0;
+    while (std::fgets(line, sizeof line, f)) {
+        if (const char* mem = std::strstr(line, "TCP:") ? std::strstr(line, " mem ") : nullptr) pages = std::atol(mem + 5);
+    }
+    std::fclose(f);
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
 double mib(long bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -123,6 +138,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "snorky-bench: cannot read /proc/%d\n", o.serverPid);
         return 2;
     }
+    long tcpBefore = tcpKernelBytes();
     std::uint64_t setupStart = nowNs();
     auto workers = startWorkers(o);
     auto ready = collect(workers, o.setupTimeout + 30);
@@ -148,6 +164,12 @@ int main(int argc, char** argv) {
         result["rss_before"] = before->rssBytes;
         result["rss_connected"] = afterSetup->rssBytes;
         result["bytes_per_connection"] = perConn;
+    }
+    if (ready->open > 0) {
+        // Both ends of every connection live on this machine: this is per pair.
+        double tcpPerConn = static_cast<double>(tcpKernelBytes() - tcpBefore) / ready->open;
+        std::printf("kernel TCP memory (machine-wide, both ends): %.0f bytes per connection\n", tcpPerConn);
+        result["kernel_tcp_bytes_per_connection"] = tcpPerConn;
     }
 
     // Hold: idle connections, memory sampled every second.
@@ -277,6 +299,7 @@ int main(int argc, char** argv) {
             if (o.floorNs > 0) {
                 result["floor_ns"] = o.floorNs;
                 result["floor_multiple"] = nsPerDelivery / o.floorNs;
+                result["floor_softirq_ns"] = o.floorSoftirqNs;
             }
             result["rss_after_publish"] = publishEnd->rssBytes;
         }
