@@ -117,6 +117,19 @@ long tcpKernelBytes() {
     return pages * sysconf(_SC_PAGESIZE);
 }
 
+// Kernel slab memory of the machine (/proc/meminfo "Slab:"): socket, inode and
+// epoll structures of every connection live there, outside any process's RSS.
+long slabBytes() {
+    std::FILE* f = std::fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    long kib = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "Slab:", 5) == 0) kib = std::atol(line + 5);
+    std::fclose(f);
+    return kib * 1024;
+}
+
 double mib(long bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -139,6 +152,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     long tcpBefore = tcpKernelBytes();
+    long slabBefore = slabBytes();
     std::uint64_t setupStart = nowNs();
     auto workers = startWorkers(o);
     auto ready = collect(workers, o.setupTimeout + 30);
@@ -168,8 +182,11 @@ int main(int argc, char** argv) {
     if (ready->open > 0) {
         // Both ends of every connection live on this machine: this is per pair.
         double tcpPerConn = static_cast<double>(tcpKernelBytes() - tcpBefore) / ready->open;
-        std::printf("kernel TCP memory (machine-wide, both ends): %.0f bytes per connection\n", tcpPerConn);
+        double slabPerConn = static_cast<double>(slabBytes() - slabBefore) / ready->open;
+        std::printf("kernel memory (machine-wide, both ends of each connection): TCP buffers %.0f bytes, slab %.0f bytes per connection\n",
+                    tcpPerConn, slabPerConn);
         result["kernel_tcp_bytes_per_connection"] = tcpPerConn;
+        result["kernel_slab_bytes_per_connection"] = slabPerConn;
     }
 
     // Hold: idle connections, memory sampled every second.
