@@ -22,8 +22,8 @@ run() {  # label subscribers rate
     start_server
     bench --label "$1" -c "$2" --channels 1 --rate "$3" -d "$DURATION" "${FLOOR_ARGS[@]}" | tee -a "$WORK_DIR/results.txt"
 }
-for subs in ${SUBSCRIBERS:-1000 5000 10000}; do run "fanout-$subs" "$subs" "${RATE:-20}"; done
-for rate in ${SATURATION_RATES:-40 80 160}; do run "saturate-10000x$rate" 10000 "$rate"; done
-for rate in ${COALESCE_RATES:-500 1000}; do run "coalesce-1000x$rate" 1000 "$rate"; done
+for subs in ${SUBSCRIBERS-1000 5000 10000}; do run "fanout-$subs" "$subs" "${RATE:-20}"; done
+for rate in ${SATURATION_RATES-40 80 160}; do run "saturate-10000x$rate" 10000 "$rate"; done
+for rate in ${COALESCE_RATES-500 1000}; do run "coalesce-1000x$rate" 1000 "$rate"; done
 echo
 "$BENCH_DIR/summarize.py" fanout <"$WORK_DIR/results.txt"
