@@ -152,7 +152,7 @@ measure_floor() {
     local perf=()
     # With PROFILE, the sender alone (--no-inherit: not the draining child) is sampled too.
     [[ -n "${PROFILE:-}" ]] && perf=(perf record -q -e cpu-clock -F 999 -g --no-inherit -o "$WORK_DIR/floor.data" --)
-    out=$(nice -n "$BENCH_NICE" "${perf[@]}" "$SEND_FLOOR" -n 5000 -s "$size" -r "${FLOOR_ROUNDS:-200}" -i 50)
+    out=$(nice -n "$BENCH_NICE" "${perf[@]}" "$SEND_FLOOR" -n 5000 -s "$size" -r "${FLOOR_ROUNDS:-60}" -i 50)
     echo "$out"
     if [[ -n "${PROFILE:-}" ]]; then
         mkdir -p "$PROFILE"

@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
     msg[0] = (char)0x81; /* looks like a WebSocket text frame; content is irrelevant */
 
     long long sends = 0, again = 0;
-    double user0 = 0, sys0 = 0, user1, sys1, busy = 0, soft0 = 0;
+    double user0 = 0, sys0 = 0, user1, sys1, busy = 0, soft0 = 0, burst_max = 0;
     struct timespec pause = {interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L};
     for (int r = -5; r < rounds; ++r) { /* 5 warm-up rounds, not counted */
         if (r == 0) {
@@ -169,7 +169,11 @@ int main(int argc, char** argv) {
                 die("send");
             }
         }
-        if (r >= 0) busy += now_s() - t0;
+        if (r >= 0) {
+            double burst = now_s() - t0;
+            busy += burst;
+            if (burst > burst_max) burst_max = burst;
+        }
         if (interval_ms > 0) nanosleep(&pause, NULL);
     }
     double cpu = cpu_of(RUSAGE_SELF, &user1, &sys1) - user0 - sys0;
@@ -186,6 +190,8 @@ int main(int argc, char** argv) {
            interval_ms, sends, again);
     printf("  sender CPU %.3f s (user %.3f, sys %.3f): %.0f ns per send; wall in send loops %.0f ns per send\n", cpu,
            user1 - user0, sys1 - sys0, ns, sends ? busy * 1e9 / (double)sends : 0.0);
+    printf("  one burst of %d sends (one thread): %.2f ms mean, %.2f ms max wall time\n", n, busy * 1e3 / rounds,
+           burst_max * 1e3);
     printf("  machine softirq %.3f s: %.0f ns per send; task CPU + softirq %.0f ns per send\n", soft,
            sends ? soft * 1e9 / (double)sends : 0.0, sends ? (cpu + soft) * 1e9 / (double)sends : 0.0);
     printf("  receiver CPU %.3f s (whole run incl. setup): %.0f ns per message\n", child_cpu,
