@@ -9,12 +9,16 @@
  * of the reader, so this is the least a server can pay per delivered message
  * with one send per message.
  *
- * Usage: send_floor [-n sockets] [-s bytes] [-r rounds] [-i interval_ms]
+ * Usage: send_floor [-n sockets] [-s bytes] [-r rounds] [-i interval_ms] [-m] [-t]
+ *   -m  sendmsg() with one iovec instead of send() (what a gather-writing server calls)
+ *   -t  keep one idle extra thread, so the fd table is shared as in a threaded server
  * Prints a human line and "FLOOR ns_per_send=<ns>" for scripts.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -87,16 +91,24 @@ static void drain(int* fds, int n, int done) {
     }
 }
 
+static void* idle_thread(void* arg) {
+    (void)arg;
+    for (;;) pause();
+    return NULL;
+}
+
 int main(int argc, char** argv) {
-    int n = 5000, size = 100, rounds = 200, interval_ms = 50, opt;
-    while ((opt = getopt(argc, argv, "n:s:r:i:h")) != -1) {
+    int n = 5000, size = 100, rounds = 200, interval_ms = 50, use_sendmsg = 0, threaded = 0, opt;
+    while ((opt = getopt(argc, argv, "n:s:r:i:mth")) != -1) {
         switch (opt) {
         case 'n': n = atoi(optarg); break;
         case 's': size = atoi(optarg); break;
         case 'r': rounds = atoi(optarg); break;
         case 'i': interval_ms = atoi(optarg); break;
+        case 'm': use_sendmsg = 1; break;
+        case 't': threaded = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-n sockets=5000] [-s bytes=100] [-r rounds=200] [-i interval_ms=50]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n sockets=5000] [-s bytes=100] [-r rounds=200] [-i interval_ms=50] [-m] [-t]\n", argv[0]);
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -146,6 +158,12 @@ int main(int argc, char** argv) {
     close(done[0]);
     for (int i = 0; i < n; ++i) close(receivers[i]);
 
+    if (threaded) {
+        /* With more than one thread, every fd lookup takes a reference on the file. */
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, idle_thread, NULL) != 0) die("pthread_create");
+    }
+
     char* msg = malloc((size_t)size);
     memset(msg, 'x', (size_t)size);
     msg[0] = (char)0x81; /* looks like a WebSocket text frame; content is irrelevant */
@@ -160,7 +178,14 @@ int main(int argc, char** argv) {
         }
         double t0 = now_s();
         for (int i = 0; i < n; ++i) {
-            ssize_t k = send(senders[i], msg, (size_t)size, MSG_NOSIGNAL);
+            ssize_t k;
+            if (use_sendmsg) {
+                struct iovec iov = {msg, (size_t)size};
+                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+                k = sendmsg(senders[i], &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+            } else {
+                k = send(senders[i], msg, (size_t)size, MSG_NOSIGNAL);
+            }
             if (k == size) {
                 if (r >= 0) ++sends;
             } else if (k < 0 && errno == EAGAIN) {
@@ -186,8 +211,9 @@ int main(int argc, char** argv) {
     double child_cpu = seconds(child_ru.ru_utime) + seconds(child_ru.ru_stime);
 
     double ns = sends ? cpu * 1e9 / (double)sends : 0;
-    printf("send_floor: %d sockets, %d-byte sends, %d rounds every %d ms: %lld sends (%lld EAGAIN)\n", n, size, rounds,
-           interval_ms, sends, again);
+    printf("send_floor: %d sockets, %d-byte %s, %d rounds every %d ms%s: %lld sends (%lld EAGAIN)\n", n, size,
+           use_sendmsg ? "sendmsg() calls" : "send() calls", rounds, interval_ms, threaded ? ", fd table shared with a thread" : "",
+           sends, again);
     printf("  sender CPU %.3f s (user %.3f, sys %.3f): %.0f ns per send; wall in send loops %.0f ns per send\n", cpu,
            user1 - user0, sys1 - sys0, ns, sends ? busy * 1e9 / (double)sends : 0.0);
     printf("  one burst of %d sends (one thread): %.2f ms mean, %.2f ms max wall time\n", n, busy * 1e3 / rounds,
