@@ -19,7 +19,7 @@ echo
 cpu0=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
 echo
 echo "== wrk: 1 thread, $CONNECTIONS keep-alive connections, $DURATION s"
-BACKEND_KEY=$BACKEND_KEY wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/wrk/publish.lua" "http://127.0.0.1:$port/backend"
+BACKEND_KEY=$BACKEND_KEY nice -n "$BENCH_NICE" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/wrk/publish.lua" "http://127.0.0.1:$port/backend"
 cpu1=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
 echo "server CPU during wrk: $(( (cpu1 - cpu0) ))0 ms"
 echo
