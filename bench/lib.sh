@@ -19,7 +19,7 @@ if [[ -z "${BENCH_NICE:-}" ]]; then
 fi
 export BENCH_NICE
 if [[ "$BENCH_NICE" != 0 && -w /proc/self/autogroup && -z "${SNORKY_BENCH_SESSION:-}" ]]; then
-    SNORKY_BENCH_SESSION=1 exec setsid -w "$0" "$@"
+    SNORKY_BENCH_SESSION=1 exec setsid -w bash "$0" "$@"
 fi
 if [[ "$BENCH_NICE" != 0 && -n "${SNORKY_BENCH_SESSION:-}" ]]; then
     echo "$BENCH_NICE" >/proc/self/autogroup 2>/dev/null || true
