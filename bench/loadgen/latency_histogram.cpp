@@ -45,7 +45,8 @@ std::uint64_t LatencyHistogram::percentile(double q) const {
     std::uint64_t seen = 0;
     for (int i = 0; i < kBuckets; ++i) {
         seen += buckets_[static_cast<std::size_t>(i)];
-        if (seen >= rank) return std::min(upperBound(i), max_);
+        // The last bucket also holds everything beyond it: only the maximum bounds it.
+        if (seen >= rank) return i == kBuckets - 1 ? max_ : std::min(upperBound(i), max_);
     }
     return max_;
 }
