@@ -35,6 +35,9 @@ void applyReadyFile(BenchOptions& o) {
                     if (type == "websocket" && !ws) o.wsPort = port, ws = true;
                     if (type == "backend" && !backend) o.backendPort = port, backend = true;
                 }
+                // The server writes its pid there too: measure it unless told otherwise.
+                if (o.serverPid == 0 && doc.as_object().contains("pid"))
+                    o.serverPid = static_cast<pid_t>(doc.at("pid").to_number<std::int64_t>());
                 return;
             }
         }
@@ -57,7 +60,7 @@ BenchOptions parseOptions(int argc, char** argv) {
     app.add_option("--backend-port", o.backendPort, "backend HTTP listener port")->capture_default_str();
     app.add_option("--backend-path", o.backendPath)->capture_default_str();
     app.add_option("--backend-key", o.backendKey, "X-Backend-Key (default: env SNORKY_BACKEND_KEY)");
-    app.add_option("--ready-file", o.readyFile, "server ready file: take the ports from it (waits up to 30 s)");
+    app.add_option("--ready-file", o.readyFile, "server ready file: take the ports (and the pid, for --server-pid) from it; waits up to 30 s");
     app.add_option("--service", o.service, "frontend PubSub service name")->capture_default_str();
     app.add_option("--backend-service", o.backendService, "backend PubSub service name")->capture_default_str();
     app.add_option("-c,--connections", o.connections, "subscriber connections")->capture_default_str();
