@@ -21,7 +21,7 @@ echo
 echo "== wrk: 1 thread, $CONNECTIONS keep-alive connections, $DURATION s"
 BACKEND_KEY=$BACKEND_KEY nice -n "$BENCH_NICE" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/wrk/publish.lua" "http://127.0.0.1:$port/backend"
 cpu1=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
-echo "server CPU during wrk: $(( (cpu1 - cpu0) ))0 ms"
+echo "server CPU during wrk: $(( (cpu1 - cpu0) * 1000 / $(getconf CLK_TCK) )) ms"
 echo
 echo "== snorky-bench publisher: $CONNECTIONS keep-alive connections, one request in flight each, $DURATION s"
 bench --label "backend-http" -c 0 --channels 1 --rate 0 --publishers "$CONNECTIONS" -d "$DURATION" --drain 0
