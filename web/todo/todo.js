@@ -25,7 +25,11 @@ function showError(error) {
 }
 
 function render() {
-  const items = todos.map((todo) => {
+  // In the application's order (by id, as its query sorts): a row that moves out of the
+  // view and back in arrives as an insert at the end of the array, yet must show where
+  // a reload would show it.
+  const sorted = [...todos].sort((a, b) => a.id - b.id);
+  const items = sorted.map((todo) => {
     const item = document.createElement("li");
     item.className = todo.done ? "row done" : "row";
     item.dataset.id = todo.id;
