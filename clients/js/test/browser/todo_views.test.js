@@ -219,3 +219,68 @@ test("to-do: two browsers' filtered views stay equal to a fresh query through ra
   for (const view of views) for (const type of ["insert", "update", "delete"]) assert.ok(view.seen[type] > 0, `${view.label} saw no ${type}`);
   for (const view of views) await screenshot(view.page, `todo-${view.label}`);
 });
+
+test("to-do: a filter chosen while the page acquires the previous one leaves one live view", async (t) => {
+  if (!existsSync(todoAppPath)) return t.skip("examples/todo is not in this checkout");
+  const server = await startOrSkip(t, repoConfigToml("examples/todo/snorky.toml"), { args: ["--static-dir", join(repoRoot, "web")] });
+  if (!server) return;
+  cleanups.push(() => server.dispose());
+  const app = await startTodoApp(server, { allowedOrigins: [server.httpUrl] });
+  cleanups.push(() => app.close());
+  const b = await launchBrowser();
+  cleanups.push(() => b.close());
+  t.after(() => {
+    if (b.logs.length) t.diagnostic(b.logs.join("\n"));
+  });
+  const api = new TodoApi(app.url, 4);
+  const open = await api.create("still open");
+  const done = await api.update((await api.create("done already")).id, { done: true });
+
+  const page = await b.newPage("filters");
+  await page.goto(`${server.httpUrl}/todo/?api=${encodeURIComponent(app.url)}&team=4`);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 10000 });
+  // The user picks "done", then "all" while the page is acquiring the "done" view's
+  // subscription (the click happens inside the acquisition, deterministically).
+  await page.evaluate(() => {
+    const datasync = window.snorky.services.datasync;
+    const acquire = datasync.acquireSubscription.bind(datasync);
+    datasync.acquireSubscription = (args) => {
+      datasync.acquireSubscription = acquire;
+      document.querySelector("input[name=filter][value=all]").click();
+      return acquire(args);
+    };
+    window.deltas = [];
+    datasync.on("delta", (delta) => window.deltas.push(delta));
+    document.querySelector("input[name=filter][value=done]").click();
+  });
+  await page.waitForFunction(() => document.body.dataset.ready === "true" && document.querySelectorAll("#list li").length === 2, null, { timeout: 10000 });
+  await sleep(300);
+  assert.equal(await page.evaluate(() => window.snorky.services.datasync.subscriptions.length), 1, "one live view, not the abandoned one too");
+
+  // Only the "all" view's deltas arrive: the done task reopened is an update, not a delete.
+  const reopened = await api.update(done.id, { done: false });
+  const closed = await api.update(open.id, { done: true });
+  const expected = [
+    { type: "update", model: "task", oldData: done, newData: reopened },
+    { type: "update", model: "task", oldData: open, newData: closed },
+  ];
+  await eventually(() => page.evaluate(() => window.deltas.length).then((n) => n >= 2), 10000, "two deltas");
+  await sleep(300);
+  assert.deepEqual(await page.evaluate(() => window.deltas), expected);
+  const shown = await page.$$eval("#list li", (items) => items.map((li) => [Number(li.dataset.id), li.querySelector("input").checked]));
+  assert.deepEqual(shown, [
+    [open.id, true],
+    [done.id, false],
+  ]);
+
+  // A load that fails (the application unreachable once) shows its error and does not
+  // keep the next one from running.
+  let refused = 0;
+  await page.route(`${app.url}/api/tasks?*`, (route) => (refused++ === 0 ? route.abort() : route.continue()));
+  await page.check("input[name=filter][value=open]");
+  await page.waitForSelector("#error:not([hidden])", { timeout: 10000 });
+  await page.check("input[name=filter][value=done]");
+  await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 10000 });
+  assert.deepEqual(await page.$$eval("#list li", (items) => items.map((li) => Number(li.dataset.id))), [open.id]);
+  assert.equal(await page.evaluate(() => window.snorky.services.datasync.subscriptions.length), 1);
+});
