@@ -208,7 +208,10 @@ test("to-do: two browsers' filtered views stay equal to a fresh query through ra
 
     if (i % 10 === 0) await checkpoint(`after change #${i}`);
     // Halfway, the second page switches to the done tasks: a new subscription.
-    if (i === changeCount / 2) await showFilter(views[1], "done");
+    if (i === changeCount / 2) {
+      await showFilter(views[1], "done");
+      await checkpoint("after the switch to done");
+    }
   }
 
   // Nothing more may arrive: no stray or repeated delta.
