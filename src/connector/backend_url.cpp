@@ -13,7 +13,7 @@ namespace {
 }  // namespace
 
 BackendUrl parseBackendUrl(std::string_view text) {
-    auto parsed = boost::urls::parse_absolute_uri(text);
+    auto parsed = boost::urls::parse_uri(text);
     if (!parsed) reject(text, "expected http://host[:port]/path or https://...");
     boost::urls::url_view url = *parsed;
 
