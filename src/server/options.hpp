@@ -35,6 +35,13 @@ public:
     const json::value* raw(const std::string& key);
     bool has(const std::string& key) const { return values_.contains(key); }
 
+    // A copy of the values with one key replaced (command-line overrides).
+    json::object with(const std::string& key, json::value value) const {
+        json::object copy = values_;
+        copy[key] = std::move(value);
+        return copy;
+    }
+
     // Throws when a key was never asked for.
     void finish() const;
     [[noreturn]] void fail(const std::string& message) const;

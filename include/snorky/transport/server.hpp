@@ -1,0 +1,99 @@
+#pragma once
+// Server: the process runtime. It owns the I/O threads, the node (service
+// lock, broker, timers), the registries and the listeners. Usable directly
+// from C++ (see examples/) and by the `snorky` binary.
+//
+//   snorky::Server server;
+//   auto& frontend = server.registry("frontend");
+//   frontend.registerService(std::make_shared<snorky::PubSubService>("pubsub"));
+//   server.listenWebSocket(frontend, {.port = 5800});
+//   return server.run();  // until SIGINT/SIGTERM
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "snorky/broker.hpp"
+#include "snorky/node.hpp"
+#include "snorky/service_registry.hpp"
+
+namespace snorky {
+
+struct WebSocketOptions {
+    std::string address = "0.0.0.0";
+    std::uint16_t port = 5800;  // 0: any free port (see Server::endpoints)
+    std::string path = "/ws";
+    std::chrono::seconds pingInterval{90};  // 0: never ping
+    std::chrono::seconds idleTimeout{30};   // after an unanswered ping
+    std::chrono::seconds handshakeTimeout{10};
+    std::size_t maxMessageSize = 64 * 1024;         // inbound message, bytes (close 1009 above)
+    std::size_t maxQueueBytes = 4 * 1024 * 1024;    // outbound backlog before "slow consumer"
+    std::vector<std::string> allowedOrigins;        // empty: any origin
+    std::string staticDir;                          // serve these files next to the WS path
+    // Connect-time identity: the `token` query parameter is checked by this
+    // verifier; it returns the identity, or sets `error` and returns nullopt
+    // (the upgrade is refused with 401). Unset: a token is refused.
+    std::function<std::optional<json::value>(std::string_view token, std::string& error)> verifyToken;
+};
+
+struct BackendOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 5801;
+    std::string path = "/backend";
+    std::string key;                                   // X-Backend-Key; required, no default
+    std::size_t maxBodySize = 1024 * 1024;             // 413 above
+    std::chrono::seconds requestTimeout{30};           // 504 when a service never answers
+    std::chrono::seconds keepAliveTimeout{60};         // idle keep-alive connections close
+    bool serveMetrics = true;                          // GET /metrics and /health
+};
+
+struct Endpoint {
+    std::string type;  // "websocket" | "backend"
+    std::string registry;
+    std::string address;
+    std::uint16_t port;
+    std::string path;
+};
+
+class Server {
+public:
+    // threads = 0: one I/O thread per core. broker = nullptr: in-memory.
+    explicit Server(unsigned threads = 0, std::unique_ptr<Broker> broker = nullptr);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    Node& node();
+    // The registry of that name, created on first use.
+    ServiceRegistry& registry(const std::string& name);
+
+    // Binds at once (throws std::system_error when the address is taken).
+    void listenWebSocket(ServiceRegistry& registry, WebSocketOptions options);
+    void listenBackend(ServiceRegistry& registry, BackendOptions options);
+    std::vector<Endpoint> endpoints() const;
+
+    // Serves until SIGINT/SIGTERM or stop(); then shuts down gracefully:
+    // stops accepting, closes WebSockets with 1001, finishes in-flight backend
+    // requests (up to `drainTimeout`). Returns the exit code (0).
+    int run();
+    // Starts the I/O threads without blocking (tests, embedding). run() or
+    // stop()+wait() afterwards.
+    void start();
+    // Asks for a graceful shutdown; callable from any thread.
+    void stop();
+    // Blocks until a started server has shut down.
+    void wait();
+    std::chrono::seconds drainTimeout{5};
+
+    // Called once all listeners listen (the binary writes its ready file here).
+    std::function<void()> onReady;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace snorky

@@ -1,0 +1,51 @@
+#pragma once
+// WebSocket wire format (RFC 6455) for the server side: pure functions, no I/O.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace snorky::ws {
+
+enum Opcode : std::uint8_t { Continuation = 0x0, Text = 0x1, Binary = 0x2, Close = 0x8, Ping = 0x9, Pong = 0xA };
+
+// Close codes the server sends.
+enum CloseCode : std::uint16_t {
+    Normal = 1000,
+    GoingAway = 1001,
+    ProtocolError = 1002,
+    Unsupported = 1003,  // binary frames
+    PolicyViolation = 1008,
+    TooBig = 1009,
+    InternalError = 1011,
+};
+
+struct FrameHeader {
+    bool fin = false;
+    std::uint8_t opcode = 0;
+    std::uint64_t payloadLength = 0;
+    std::size_t headerLength = 0;
+    std::uint8_t mask[4] = {0, 0, 0, 0};
+};
+
+enum class ParseResult { Ok, NeedMore, Invalid };
+
+// Reads one client frame header. Client frames must be masked, must not set
+// RSV bits (no extensions are negotiated) and control frames must be short
+// and final; anything else is Invalid (close with ProtocolError).
+ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out);
+
+// XORs the payload with the mask in place; `offset` is the payload position
+// of data[0] (for payloads unmasked in pieces).
+void unmask(std::uint8_t* data, std::size_t size, const std::uint8_t mask[4], std::uint64_t offset = 0);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key.
+std::string acceptKey(std::string_view clientKey);
+
+// The payload of a close frame: 2-byte code then a UTF-8 reason (<= 123 bytes).
+std::string closePayload(std::uint16_t code, std::string_view reason);
+
+// Client-side helpers (tests and the load generator): a masked frame.
+std::string clientFrame(std::uint8_t opcode, std::string_view payload, const std::uint8_t mask[4], bool fin = true);
+
+}  // namespace snorky::ws

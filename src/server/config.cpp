@@ -1,0 +1,260 @@
+#include "server/config.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "snorky/log.hpp"
+
+namespace snorky::server {
+
+const char* const kDefaultConfig = R"toml(
+# Snorky's embedded default: browsers subscribe over WebSocket; only trusted
+# servers publish, through the backend bound to localhost.
+[server]
+threads = 0          # one I/O thread per core
+log_level = "info"
+
+[[listener]]
+type = "websocket"
+registry = "frontend"
+address = "0.0.0.0"
+port = 5800
+path = "/ws"
+
+[[listener]]
+type = "backend"
+registry = "backend"
+address = "127.0.0.1"
+port = 5801
+path = "/backend"
+# key: from SNORKY_BACKEND_KEY; when unset a random key is printed at start.
+
+[[service]]
+name = "pubsub"
+type = "pubsub"
+registry = "frontend"
+client_publish = false
+
+[[service]]
+name = "pubsub_backend"
+type = "pubsub_backend"
+registry = "backend"
+pubsub = "pubsub"
+)toml";
+
+namespace {
+
+json::value toJson(const toml::node& node) {
+    if (auto* table = node.as_table()) {
+        json::object out;
+        for (auto&& [key, value] : *table) out[std::string(key.str())] = toJson(value);
+        return out;
+    }
+    if (auto* array = node.as_array()) {
+        json::array out;
+        for (auto&& value : *array) out.push_back(toJson(value));
+        return out;
+    }
+    if (auto v = node.as_integer()) return json::value(v->get());
+    if (auto v = node.as_floating_point()) return json::value(v->get());
+    if (auto v = node.as_boolean()) return json::value(v->get());
+    if (auto v = node.as_string()) return json::value(v->get());
+    std::ostringstream text;  // dates and times: as written
+    node.visit([&text](auto&& value) {
+        if constexpr (toml::is_date<decltype(value)> || toml::is_time<decltype(value)> ||
+                      toml::is_date_time<decltype(value)>)
+            text << value.get();
+    });
+    return json::value(text.str());
+}
+
+std::string at(const std::string& source, const toml::node& node) {
+    return source + ":" + std::to_string(node.source().begin.line);
+}
+
+std::vector<Entry> readEntries(const toml::table& root, const char* key, const std::string& source, bool named) {
+    std::vector<Entry> out;
+    const toml::node* node = root.get(key);
+    if (!node) return out;
+    const toml::array* array = node->as_array();
+    if (!array || !array->is_array_of_tables())
+        throw ConfigError(at(source, *node) + ": '" + key + "' must be written as [[" + key + "]] tables");
+    for (const toml::node& item : *array) {
+        json::object values = toJson(item).as_object();
+        std::string where = at(source, item) + ": " + key;
+        auto take = [&](const char* field) -> std::string {
+            auto it = values.find(field);
+            if (it == values.end() || !it->value().is_string() || it->value().as_string().empty())
+                throw ConfigError(where + ": '" + field + "' is required (a string)");
+            std::string value(it->value().as_string());
+            values.erase(it);
+            return value;
+        };
+        Entry entry{take("type"), named ? take("name") : "", take("registry"), Options({}, "")};
+        where += named ? " '" + entry.name + "'" : " (" + entry.type + ")";
+        entry.options = Options(std::move(values), where);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+std::string readKeyFile(const std::string& path, const Options& options) {
+    std::ifstream in(path);
+    if (!in) options.fail("cannot read key_file '" + path + "'");
+    std::string key;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return key;
+}
+
+}  // namespace
+
+Config parseConfig(const std::string& text, const std::string& source) {
+    toml::table root;
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& error) {
+        throw ConfigError(source + ":" + std::to_string(error.source().begin.line) + ":" +
+                          std::to_string(error.source().begin.column) + ": " + std::string(error.description()));
+    }
+    Config config;
+    for (auto&& [key, node] : root) {
+        std::string k(key.str());
+        if (k != "server" && k != "listener" && k != "service")
+            throw ConfigError(at(source, node) + ": unknown section '" + k + "' (expected [server], [[listener]], [[service]])");
+    }
+    if (const toml::node* serverNode = root.get("server")) {
+        if (!serverNode->is_table()) throw ConfigError(at(source, *serverNode) + ": [server] must be a table");
+        Options server(toJson(*serverNode).as_object(), at(source, *serverNode) + ": [server]");
+        config.threads = static_cast<unsigned>(server.integer("threads", 0, 0, 256));
+        config.logLevel = server.string("log_level", "info");
+        log::Level level;
+        if (!log::parseLevel(config.logLevel, level)) server.fail("log_level must be debug, info, warn, error or off");
+        server.finish();
+    }
+    config.listeners = readEntries(root, "listener", source, false);
+    config.services = readEntries(root, "service", source, true);
+    if (config.listeners.empty()) throw ConfigError(source + ": no [[listener]] is configured");
+    for (const Entry& l : config.listeners)
+        if (l.type != "websocket" && l.type != "backend")
+            l.options.fail("type must be \"websocket\" or \"backend\"");
+    return config;
+}
+
+Config loadConfigFile(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot open the config file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parseConfig(text.str(), path);
+}
+
+WebSocketOptions webSocketOptions(Options& o) {
+    WebSocketOptions w;
+    w.address = o.string("address", w.address);
+    w.port = static_cast<std::uint16_t>(o.integer("port", w.port, 0, 65535));
+    w.path = o.string("path", w.path);
+    w.pingInterval = std::chrono::seconds(o.integer("ping_interval", w.pingInterval.count(), 0, 86400));
+    w.idleTimeout = std::chrono::seconds(o.integer("idle_timeout", w.idleTimeout.count(), 1, 86400));
+    w.handshakeTimeout = std::chrono::seconds(o.integer("handshake_timeout", w.handshakeTimeout.count(), 1, 600));
+    w.maxMessageSize = static_cast<std::size_t>(o.integer("max_message_size", static_cast<std::int64_t>(w.maxMessageSize), 128, 1LL << 30));
+    w.maxQueueBytes = static_cast<std::size_t>(o.integer("max_queue_bytes", static_cast<std::int64_t>(w.maxQueueBytes), 1024, 1LL << 34));
+    w.allowedOrigins = o.strings("allowed_origins");
+    w.staticDir = o.string("static_dir", "");
+    if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
+    return w;
+}
+
+BackendOptions backendOptions(Options& o, const std::string& generatedKey) {
+    BackendOptions b;
+    b.address = o.string("address", b.address);
+    b.port = static_cast<std::uint16_t>(o.integer("port", b.port, 0, 65535));
+    b.path = o.string("path", b.path);
+    std::string key = o.string("key", "");
+    std::string keyFile = o.string("key_file", "");
+    if (!key.empty() && !keyFile.empty()) o.fail("give either key or key_file, not both");
+    if (!keyFile.empty()) key = readKeyFile(keyFile, o);
+    if (const char* env = std::getenv("SNORKY_BACKEND_KEY"); key.empty() && env && *env) key = env;
+    if (key.empty()) key = generatedKey;
+    if (key.empty()) o.fail("no backend key: set key, key_file or SNORKY_BACKEND_KEY");
+    b.key = key;
+    b.maxBodySize = static_cast<std::size_t>(o.integer("max_body_size", static_cast<std::int64_t>(b.maxBodySize), 128, 1LL << 30));
+    b.requestTimeout = std::chrono::seconds(o.integer("request_timeout", b.requestTimeout.count(), 1, 3600));
+    b.keepAliveTimeout = std::chrono::seconds(o.integer("keepalive_timeout", b.keepAliveTimeout.count(), 1, 3600));
+    b.serveMetrics = o.boolean("metrics", b.serveMetrics);
+    if (b.path.empty() || b.path[0] != '/') o.fail("path must start with '/'");
+    return b;
+}
+
+bool needsGeneratedKey(const Config& config) {
+    const char* env = std::getenv("SNORKY_BACKEND_KEY");
+    if (env && *env) return false;
+    for (const Entry& l : config.listeners)
+        if (l.type == "backend" && !l.options.has("key") && !l.options.has("key_file")) return true;
+    return false;
+}
+
+std::string randomKey() {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the backend key");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+        out += hex[b >> 4];
+        out += hex[b & 15];
+    }
+    return out;
+}
+
+namespace {
+class ServerLookup : public ServiceLookup {
+public:
+    explicit ServerLookup(std::map<std::string, Service*>& built) : built_(built) {}
+    Service& service(const std::string& name, const Options& context) override {
+        auto it = built_.find(name);
+        if (it == built_.end())
+            context.fail("no service named '" + name + "' is defined before this one");
+        return *it->second;
+    }
+
+private:
+    std::map<std::string, Service*>& built_;
+};
+}  // namespace
+
+void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey) {
+    std::map<std::string, Service*> built;
+    ServerLookup lookup(built);
+    for (const Entry& entry : config.services) {
+        Options options = entry.options;
+        if (built.count(entry.name)) options.fail("a service with this name already exists");
+        ServicePtr service = factory.build(entry.type, entry.name, options, lookup);
+        built[entry.name] = service.get();
+        server.registry(entry.registry).registerService(std::move(service));
+    }
+    for (const Entry& entry : config.listeners) {
+        Options options = entry.options;
+        try {
+            if (entry.type == "websocket") {
+                auto ws = webSocketOptions(options);
+                options.finish();
+                server.listenWebSocket(server.registry(entry.registry), std::move(ws));
+            } else {
+                auto backend = backendOptions(options, generatedKey);
+                options.finish();
+                server.listenBackend(server.registry(entry.registry), std::move(backend));
+            }
+        } catch (const boost::system::system_error& error) {
+            options.fail(std::string("cannot listen: ") + error.code().message());
+        } catch (const std::invalid_argument& error) {
+            options.fail(error.what());
+        }
+    }
+}
+
+}  // namespace snorky::server

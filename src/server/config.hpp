@@ -1,0 +1,48 @@
+#pragma once
+// The `snorky` configuration: a TOML file (or the embedded default) turned
+// into listeners, registries and services. Errors carry file and line.
+#include <string>
+#include <vector>
+
+#include "server/options.hpp"
+#include "server/service_factory.hpp"
+#include "snorky/transport/server.hpp"
+
+namespace snorky::server {
+
+// The setup of the original documentation, used when no file is given.
+extern const char* const kDefaultConfig;
+
+struct Entry {
+    std::string type;      // listener: "websocket" | "backend"; service: its type
+    std::string name;      // services only
+    std::string registry;
+    Options options;       // every other key
+};
+
+struct Config {
+    unsigned threads = 0;  // 0: one per core
+    std::string logLevel = "info";
+    std::vector<Entry> listeners;
+    std::vector<Entry> services;
+};
+
+// Parses TOML text; `source` names it in errors ("snorky.toml", "<default>").
+Config parseConfig(const std::string& text, const std::string& source);
+Config loadConfigFile(const std::string& path);
+
+WebSocketOptions webSocketOptions(Options& options);
+// The key comes from the listener's `key`/`key_file`, else SNORKY_BACKEND_KEY,
+// else `generatedKey` (created once by the caller and printed, never logged).
+BackendOptions backendOptions(Options& options, const std::string& generatedKey);
+
+// Creates the registries, services and listeners of a config in `server`.
+void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey);
+
+// Whether some backend listener will need a generated key.
+bool needsGeneratedKey(const Config& config);
+
+// A random key for when none is configured (hex, 256 bits, CSPRNG).
+std::string randomKey();
+
+}  // namespace snorky::server

@@ -1,0 +1,238 @@
+#include "transport/backend_listener.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "snorky/envelope.hpp"
+#include "snorky/errors.hpp"
+#include "snorky/log.hpp"
+
+namespace snorky {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class BackendSession;
+
+// One backend request as services see it: a short-lived client that gets
+// exactly one answer. Not a connected client: no connect/disconnect events.
+class BackendClient final : public Client {
+public:
+    BackendClient(std::shared_ptr<BackendSession> session, std::string remote)
+        : Client(std::move(remote)), session_(std::move(session)) {}
+    void send(const FramePtr& frame) override;
+    void onDropped(DropReason reason) override;
+
+private:
+    std::shared_ptr<BackendSession> session_;
+    std::atomic<bool> answered_{false};
+};
+
+class BackendSession : public std::enable_shared_from_this<BackendSession> {
+public:
+    BackendSession(tcp::socket socket, BackendListener& listener)
+        : stream_(std::move(socket)), listener_(listener), timeout_(stream_.get_executor()) {}
+
+    void start() {
+        boost::system::error_code ec;
+        auto remote = stream_.socket().remote_endpoint(ec);
+        remote_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+        doReadHeader();
+    }
+
+    // Any thread: the service's answer (or a refusal) for the current request.
+    void answer(unsigned status, std::string body) {
+        asio::post(stream_.get_executor(), [self = shared_from_this(), status, body = std::move(body)]() mutable {
+            self->respond(status, std::move(body));
+        });
+    }
+
+private:
+    void doReadHeader() {
+        parser_.emplace();
+        parser_->header_limit(16 * 1024);
+        parser_->body_limit(listener_.options().maxBodySize);
+        stream_.expires_after(listener_.options().keepAliveTimeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+    }
+
+    void onHeader(beast::error_code ec) {
+        if (ec) return closeSocket();  // peer gone, idle timeout, or garbage
+        auto& request = parser_->get();
+        keepAlive_ = request.keep_alive();
+        std::string_view target = request.target();
+        std::string_view path = target.substr(0, target.find('?'));
+        const BackendOptions& options = listener_.options();
+
+        if (options.serveMetrics && request.method() == http::verb::get && (path == "/health" || path == "/metrics")) {
+            keepAlive_ = false;  // the body (if any) is left unread
+            if (path == "/health") return respond(200, R"({"status":"ok"})");
+            contentType_ = "text/plain; version=0.0.4";
+            return respond(200, listener_.registry().node().metrics().render());
+        }
+        // Refusals before the body is read close the connection afterwards:
+        // an unauthenticated peer never gets us to buffer its body.
+        if (path != options.path) return refuse(404, errors::kNotFound);
+        if (request.method() != http::verb::post) return refuse(405, errors::kMethodNotAllowed);
+        auto key = request.find("X-Backend-Key");
+        if (key == request.end()) return refuse(401, errors::kMissingKey);
+        if (!listener_.keyMatches(key->value())) return refuse(401, errors::kInvalidKey);
+        if (parser_->content_length() && *parser_->content_length() > options.maxBodySize)
+            return refuse(413, errors::kBodyTooLarge);
+
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+    }
+
+    void onBody(beast::error_code ec) {
+        if (ec == http::error::body_limit) return refuse(413, errors::kBodyTooLarge);
+        if (ec) return closeSocket();
+        stream_.expires_never();
+        std::string body = parser_->release().body();
+
+        auto parsed = parseEnvelope(body);
+        if (auto* reason = std::get_if<DropReason>(&parsed)) {
+            return refuse(400, *reason == DropReason::InvalidJson ? errors::kInvalidJson : errors::kMalformedEnvelope, true);
+        }
+        auto& envelope = std::get<Envelope>(parsed);
+        ++listener_.inFlight;
+        awaiting_ = true;
+        timeout_.expires_after(listener_.options().requestTimeout);
+        timeout_.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
+            if (!e && self->awaiting_) self->refuse(504, errors::kServiceTimeout, true);
+        });
+        auto client = std::make_shared<BackendClient>(shared_from_this(), remote_);
+        listener_.registry().node().metrics().messagesReceived.fetch_add(1, std::memory_order_relaxed);
+        listener_.registry().dispatch(client, envelope.service, std::move(envelope.message));
+    }
+
+    void refuse(unsigned status, std::string_view error, bool bodyWasRead = false) {
+        listener_.registry().node().metrics().backendRejected.fetch_add(1, std::memory_order_relaxed);
+        if (!bodyWasRead) keepAlive_ = false;
+        json::object body{{"error", error}};
+        respond(status, json::serialize(body));
+    }
+
+    void respond(unsigned status, std::string body) {
+        if (responding_) return;  // one request, one response
+        if (awaiting_) {
+            awaiting_ = false;
+            timeout_.cancel();
+            --listener_.inFlight;
+        }
+        responding_ = true;
+        listener_.registry().node().metrics().backendRequests.fetch_add(1, std::memory_order_relaxed);
+        response_ = {};
+        response_.result(status);
+        response_.version(11);
+        response_.set(http::field::content_type, contentType_);
+        response_.keep_alive(keepAlive_ && !listener_.stopping());
+        response_.body() = std::move(body);
+        response_.prepare_payload();
+        contentType_ = "application/json";
+        stream_.expires_after(listener_.options().keepAliveTimeout);
+        http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->responding_ = false;
+            if (ec || !self->response_.keep_alive()) {
+                beast::error_code ignored;
+                self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                return self->closeSocket();
+            }
+            self->doReadHeader();
+        });
+    }
+
+    void closeSocket() {
+        beast::error_code ignored;
+        stream_.socket().close(ignored);
+    }
+
+    beast::tcp_stream stream_;
+    BackendListener& listener_;
+    asio::steady_timer timeout_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+    std::string remote_;
+    std::string contentType_ = "application/json";
+    bool keepAlive_ = true;
+    bool awaiting_ = false;
+    bool responding_ = false;
+};
+
+void BackendClient::send(const FramePtr& frame) {
+    if (answered_.exchange(true)) return;  // only the first frame answers the request
+    session_->answer(200, std::string(frame->payload()));
+}
+
+void BackendClient::onDropped(DropReason reason) {
+    if (answered_.exchange(true)) return;
+    unsigned status = reason == DropReason::UnknownService ? 404 : 400;
+    const char* text = reason == DropReason::UnknownService ? errors::kUnknownService
+                       : reason == DropReason::MalformedMessage ? errors::kMalformedMessage
+                                                                : errors::kMalformedEnvelope;
+    session_->answer(status, json::serialize(json::object{{"error", text}}));
+}
+
+}  // namespace
+
+BackendListener::BackendListener(asio::io_context& ioc, std::vector<Worker*> workers, ServiceRegistry& registry,
+                                 BackendOptions options)
+    : acceptor_(ioc), retryTimer_(ioc), workers_(std::move(workers)), registry_(registry), options_(std::move(options)) {
+    if (options_.key.empty()) throw std::invalid_argument("the backend listener needs a key");
+    SHA256(reinterpret_cast<const unsigned char*>(options_.key.data()), options_.key.size(), keyDigest_);
+    tcp::endpoint endpoint(asio::ip::make_address(options_.address), options_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+}
+
+bool BackendListener::keyMatches(std::string_view presented) const {
+    // Hashing first makes the comparison independent of both lengths.
+    unsigned char digest[32];
+    SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), digest);
+    return CRYPTO_memcmp(digest, keyDigest_, sizeof digest) == 0;
+}
+
+void BackendListener::start() { doAccept(); }
+
+void BackendListener::stop() {
+    stopping_ = true;
+    asio::post(acceptor_.get_executor(), [this] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        retryTimer_.cancel();
+    });
+}
+
+void BackendListener::doAccept() {
+    Worker& worker = *workers_[next_++ % workers_.size()];
+    acceptor_.async_accept(worker.ioc(), [this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) {  // typically EMFILE: back off instead of spinning
+            retryTimer_.expires_after(std::chrono::milliseconds(100));
+            retryTimer_.async_wait([this](const boost::system::error_code& e) {
+                if (!e) doAccept();
+            });
+            return;
+        }
+        auto executor = socket.get_executor();
+        auto session = std::make_shared<BackendSession>(std::move(socket), *this);
+        asio::post(executor, [session] { session->start(); });
+        doAccept();
+    });
+}
+
+}  // namespace snorky

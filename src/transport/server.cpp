@@ -1,0 +1,175 @@
+#include "snorky/transport/server.hpp"
+
+#include <sys/resource.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <thread>
+
+#include "snorky/log.hpp"
+#include "snorky/transport/asio_timers.hpp"
+#include "transport/backend_listener.hpp"
+#include "transport/worker.hpp"
+#include "transport/ws_listener.hpp"
+#include "transport/ws_session.hpp"
+
+namespace snorky {
+
+namespace asio = boost::asio;
+
+namespace {
+unsigned threadCount(unsigned requested) {
+    if (requested) return requested;
+    unsigned cores = std::thread::hardware_concurrency();
+    return cores ? cores : 1;
+}
+
+// One connection is one file descriptor: use all the process may have.
+void raiseFileLimit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+}  // namespace
+
+// Members are declared so that they are destroyed in a safe order: listeners,
+// then registries (services release their clients while the I/O contexts
+// still exist), then the node, timers and finally the workers.
+struct Server::Impl {
+    explicit Impl(unsigned threads, std::unique_ptr<Broker> broker) {
+        for (unsigned i = 0; i < threadCount(threads); ++i) workers.push_back(std::make_unique<Worker>(i));
+        timers = std::make_unique<AsioTimers>(workers[0]->ioc());
+        node = std::make_unique<Node>(broker ? std::move(broker) : std::make_unique<MemoryBroker>(), *timers);
+        timers->setLock(node->serviceLock());
+        signals = std::make_unique<asio::signal_set>(workers[0]->ioc(), SIGINT, SIGTERM);
+    }
+
+    std::vector<Worker*> workerList() {
+        std::vector<Worker*> out;
+        for (auto& w : workers) out.push_back(w.get());
+        return out;
+    }
+
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::unique_ptr<AsioTimers> timers;
+    std::unique_ptr<Node> node;
+    std::unique_ptr<asio::signal_set> signals;
+    std::map<std::string, std::unique_ptr<ServiceRegistry>> registries;
+    std::vector<std::unique_ptr<WsListener>> wsListeners;
+    std::vector<std::unique_ptr<BackendListener>> backendListeners;
+    std::vector<Endpoint> endpoints;
+
+    std::mutex stateLock;
+    std::condition_variable stateChanged;
+    bool started = false;
+    bool stopRequested = false;
+    bool finished = false;
+};
+
+Server::Server(unsigned threads, std::unique_ptr<Broker> broker)
+    : impl_(std::make_unique<Impl>(threads, std::move(broker))) {}
+
+Server::~Server() {
+    if (impl_->started && !impl_->finished) {
+        stop();
+        wait();
+    }
+    for (auto& worker : impl_->workers) {
+        worker->stopNow();
+        worker->join();
+    }
+}
+
+Node& Server::node() { return *impl_->node; }
+
+ServiceRegistry& Server::registry(const std::string& name) {
+    auto& slot = impl_->registries[name];
+    if (!slot) slot = std::make_unique<ServiceRegistry>(name, *impl_->node);
+    return *slot;
+}
+
+void Server::listenWebSocket(ServiceRegistry& registry, WebSocketOptions options) {
+    auto listener = std::make_unique<WsListener>(impl_->workers[0]->ioc(), impl_->workerList(), registry, options);
+    impl_->endpoints.push_back({"websocket", registry.name(), options.address, listener->port(), options.path});
+    impl_->wsListeners.push_back(std::move(listener));
+}
+
+void Server::listenBackend(ServiceRegistry& registry, BackendOptions options) {
+    auto listener = std::make_unique<BackendListener>(impl_->workers[0]->ioc(), impl_->workerList(), registry, options);
+    impl_->endpoints.push_back({"backend", registry.name(), options.address, listener->port(), options.path});
+    impl_->backendListeners.push_back(std::move(listener));
+}
+
+std::vector<Endpoint> Server::endpoints() const { return impl_->endpoints; }
+
+void Server::start() {
+    std::signal(SIGPIPE, SIG_IGN);
+    raiseFileLimit();
+    impl_->signals->async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        SNORKY_LOG(Info, "received " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down");
+        stop();
+    });
+    for (auto& l : impl_->wsListeners) l->start();
+    for (auto& l : impl_->backendListeners) l->start();
+    for (auto& w : impl_->workers) w->start();
+    {
+        std::lock_guard guard(impl_->stateLock);
+        impl_->started = true;
+    }
+    for (const Endpoint& e : impl_->endpoints)
+        SNORKY_LOG(Info, "listening: " << e.type << " " << e.address << ":" << e.port << e.path << " (registry "
+                                       << e.registry << ")");
+    if (onReady) onReady();
+}
+
+void Server::stop() {
+    std::lock_guard guard(impl_->stateLock);
+    impl_->stopRequested = true;
+    impl_->stateChanged.notify_all();
+}
+
+void Server::wait() {
+    {
+        std::unique_lock lock(impl_->stateLock);
+        impl_->stateChanged.wait(lock, [this] { return impl_->stopRequested; });
+        if (impl_->finished) return;
+    }
+    // Stop accepting, say goodbye to every WebSocket, let backend requests finish.
+    for (auto& l : impl_->wsListeners) l->stop();
+    for (auto& l : impl_->backendListeners) l->stop();
+    for (auto& w : impl_->workers) {
+        asio::post(w->ioc(), [worker = w.get()] {
+            worker->forEachSession([](WsSession& s) { s.close(ws::GoingAway, "Server shutting down"); });
+        });
+    }
+    auto deadline = std::chrono::steady_clock::now() + drainTimeout;
+    auto busy = [this] {
+        if (impl_->node->metrics().connectionsOpen() > 0) return true;
+        for (auto& l : impl_->backendListeners)
+            if (l->inFlight > 0) return true;
+        return false;
+    };
+    while (busy() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (auto& w : impl_->workers) w->stopNow();
+    for (auto& w : impl_->workers) w->join();
+    {
+        std::lock_guard guard(impl_->stateLock);
+        impl_->finished = true;
+    }
+    SNORKY_LOG(Info, "stopped");
+}
+
+int Server::run() {
+    if (!impl_->started) start();
+    wait();
+    return 0;
+}
+
+}  // namespace snorky

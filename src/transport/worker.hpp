@@ -1,0 +1,84 @@
+#pragma once
+// A Worker is one I/O thread with its own io_context. Each WebSocket session
+// lives on exactly one worker; only that thread touches the session's socket
+// and queue. Other threads hand frames over through the worker's inbox, so a
+// fan-out costs one post per worker, not one per subscriber.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "snorky/frame.hpp"
+
+namespace snorky {
+
+class WsSession;
+
+class Worker {
+public:
+    static constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+    explicit Worker(unsigned index);
+    ~Worker();
+
+    boost::asio::io_context& ioc() { return ioc_; }
+    unsigned index() const { return index_; }
+    // The worker running on the calling thread, or nullptr.
+    static Worker* current();
+    bool onThisThread() const { return current() == this; }
+
+    void start();
+    // Lets run() return once no work is left (graceful) or stops it now.
+    void release();
+    void stopNow();
+    void join();
+
+    // Any thread: queue a frame for a session of this worker.
+    void deliver(std::shared_ptr<WsSession> session, FramePtr frame);
+    // This thread: the session has frames to write; they are written together
+    // after the current handler, so frames queued in one go leave in one write.
+    void markDirty(std::shared_ptr<WsSession> session);
+
+    // One read buffer per worker: idle sessions hold no read buffer at all.
+    std::uint8_t* readBuffer() { return readBuffer_.get(); }
+
+    // Sessions of this worker, for the once-a-second ping/idle sweep and for
+    // closing everyone at shutdown. This thread only.
+    void add(WsSession* session);
+    void remove(WsSession* session);
+    void forEachSession(const std::function<void(WsSession&)>& fn);
+    std::size_t sessionCount() const { return sessionCount_; }
+    // Seconds since the worker started (the sweep's clock; cheap to compare).
+    std::uint32_t now() const { return now_; }
+
+private:
+    void drainInbox();
+    void flushDirty();
+    void tick();
+
+    unsigned index_;
+    boost::asio::io_context ioc_{1};
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+    std::thread thread_;
+
+    std::mutex inboxLock_;
+    std::vector<std::pair<std::shared_ptr<WsSession>, FramePtr>> inbox_, draining_;
+    bool inboxPosted_ = false;
+
+    std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
+    bool flushPosted_ = false;
+
+    std::unique_ptr<std::uint8_t[]> readBuffer_;
+    WsSession* sessions_ = nullptr;  // intrusive list head
+    std::size_t sessionCount_ = 0;
+    boost::asio::steady_timer tickTimer_;
+    std::chrono::steady_clock::time_point started_;
+    std::uint32_t now_ = 0;
+};
+
+}  // namespace snorky

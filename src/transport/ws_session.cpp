@@ -1,0 +1,432 @@
+#include "transport/ws_session.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
+#include <algorithm>
+#include <cerrno>
+
+#include "snorky/log.hpp"
+#include "transport/ws_listener.hpp"
+
+namespace snorky {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct Handshake {
+    explicit Handshake(asio::io_context& ioc) : timer(ioc) {}
+    beast::flat_buffer buffer{8192};
+    std::optional<http::request_parser<http::empty_body>> parser;
+    asio::steady_timer timer;
+    std::string response;
+};
+
+namespace {
+log::RateLimit slowConsumerLog;
+std::mutex slowConsumerLogLock;
+constexpr int kMaxIov = 64;
+constexpr std::uint32_t kCloseGraceSeconds = 5;
+
+const char* statusText(unsigned status) {
+    switch (status) {
+        case 101: return "Switching Protocols";
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 426: return "Upgrade Required";
+        case 500: return "Internal Server Error";
+    }
+    return "Error";
+}
+}  // namespace
+
+WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote)
+    : Client(std::move(remote)), socket_(std::move(socket)), listener_(listener), worker_(worker) {}
+
+WsSession::~WsSession() = default;
+
+void WsSession::start() {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    handshake_ = std::make_unique<Handshake>(worker_.ioc());
+    handshake_->timer.expires_after(listener_.options().handshakeTimeout);
+    handshake_->timer.async_wait([self = self()](const boost::system::error_code& ec) {
+        if (!ec && self->state_ == State::Handshake) self->terminate();
+    });
+    readRequest();
+}
+
+// ---------------------------------------------------------------- handshake
+
+void WsSession::readRequest() {
+    handshake_->parser.emplace();
+    handshake_->parser->header_limit(8 * 1024);
+    http::async_read(socket_, handshake_->buffer, *handshake_->parser,
+                     [self = self()](const boost::system::error_code& ec, std::size_t) {
+                         if (self->state_ != State::Handshake) return;
+                         if (ec) return self->terminate();
+                         self->onRequest();
+                     });
+}
+
+void WsSession::respond(unsigned status, std::string_view body, bool keepAlive, std::string_view extraHeaders,
+                        bool omitBody) {
+    auto& response = handshake_->response;
+    response = "HTTP/1.1 " + std::to_string(status) + " " + statusText(status) + "\r\n";
+    response += extraHeaders;
+    response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    response += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    if (!omitBody) response += body;
+    asio::async_write(socket_, asio::buffer(response), [self = self(), keepAlive](const boost::system::error_code& ec, std::size_t) {
+        if (self->state_ != State::Handshake) return;
+        if (ec || !keepAlive) {
+            boost::system::error_code ignored;
+            self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            return self->terminate();
+        }
+        self->readRequest();
+    });
+}
+
+void WsSession::refuse(unsigned status, std::string_view error) {
+    json::object body{{"error", error}};
+    respond(status, json::serialize(body), false, "Content-Type: application/json\r\n");
+}
+
+void WsSession::onRequest() {
+    auto& request = handshake_->parser->get();
+    const WebSocketOptions& options = listener_.options();
+    std::string_view target = request.target();
+    std::string_view path = target.substr(0, target.find('?'));
+
+    if (!beast::websocket::is_upgrade(request)) {
+        bool keepAlive = request.keep_alive();
+        bool readOnly = request.method() == http::verb::get || request.method() == http::verb::head;
+        if (readOnly && listener_.staticFiles()) {
+            if (auto file = listener_.staticFiles()->lookup(path)) {
+                std::string headers = "Content-Type: " + file->contentType + "\r\nCache-Control: no-cache\r\n";
+                return respond(200, file->body, keepAlive, headers, request.method() == http::verb::head);
+            }
+        }
+        if (path == options.path) return refuse(426, "This is a WebSocket endpoint");
+        return refuse(404, "Not found");
+    }
+
+    if (path != options.path) return refuse(404, "Not found");
+    if (request[http::field::sec_websocket_version] != "13")
+        return respond(426, "", false, "Sec-WebSocket-Version: 13\r\n");
+    std::string_view key = request[http::field::sec_websocket_key];
+    if (key.size() != 24) return refuse(400, "Invalid Sec-WebSocket-Key");
+
+    if (!options.allowedOrigins.empty()) {
+        auto origin = request.find(http::field::origin);
+        if (origin != request.end() &&
+            std::find(options.allowedOrigins.begin(), options.allowedOrigins.end(), origin->value()) ==
+                options.allowedOrigins.end())
+            return refuse(403, "Origin not allowed");
+    }
+
+    json::value identity;
+    auto url = boost::urls::parse_origin_form(target);
+    if (url) {
+        auto params = url->params();
+        auto token = params.find("token");
+        if (token != params.end()) {
+            if (!options.verifyToken) return refuse(401, "Identity tokens are not enabled on this listener");
+            std::string error;
+            auto verified = options.verifyToken((*token).value, error);
+            if (!verified) return refuse(401, error);
+            identity = std::move(*verified);
+        }
+    }
+    accept(key, std::move(identity));
+}
+
+void WsSession::accept(std::string_view key, json::value identity) {
+    handshake_->response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: " + ws::acceptKey(key) + "\r\n\r\n";
+    setIdentity(std::move(identity));
+    asio::async_write(socket_, asio::buffer(handshake_->response), [self = self()](const boost::system::error_code& ec, std::size_t) {
+        if (self->state_ != State::Handshake) return;
+        if (ec) return self->terminate();
+        // Bytes the client sent right after its request are already frames.
+        std::string early(static_cast<const char*>(self->handshake_->buffer.data().data()),
+                          self->handshake_->buffer.size());
+        self->handshake_.reset();  // frees the parser and buffer: idle sessions hold none
+        self->state_ = State::Open;
+        self->lastSeen_ = self->worker_.now();
+        self->worker_.add(self.get());
+        self->listener_.registry().node().metrics().connectionsOpened.fetch_add(1, std::memory_order_relaxed);
+        self->listener_.registry().clientConnected(self);
+        if (!early.empty()) self->consume(reinterpret_cast<std::uint8_t*>(early.data()), early.size());
+        if (self->state_ != State::Closed) self->waitReadable();
+    });
+}
+
+// ---------------------------------------------------------------- reading
+
+void WsSession::waitReadable() {
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = self()](const boost::system::error_code& ec) {
+        if (self->state_ == State::Closed) return;
+        if (ec) return self->terminate();
+        self->onReadable();
+    });
+}
+
+void WsSession::onReadable() {
+    std::uint8_t* buffer = worker_.readBuffer();
+    for (int round = 0; round < 4 && state_ != State::Closed; ++round) {
+        ssize_t n = ::recv(socket_.native_handle(), buffer, Worker::kReadBufferSize, MSG_DONTWAIT);
+        if (n > 0) {
+            lastSeen_ = worker_.now();
+            pingOutstanding_ = false;  // any traffic proves the peer alive
+            consume(buffer, static_cast<std::size_t>(n));
+            if (static_cast<std::size_t>(n) < Worker::kReadBufferSize) break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        return terminate();  // EOF or error
+    }
+    if (state_ != State::Closed) waitReadable();
+}
+
+void WsSession::consume(std::uint8_t* data, std::size_t size) {
+    std::string buffered;
+    if (!partial_.empty()) {
+        partial_.append(reinterpret_cast<const char*>(data), size);
+        buffered.swap(partial_);
+        data = reinterpret_cast<std::uint8_t*>(buffered.data());
+        size = buffered.size();
+    }
+    const std::size_t limit = listener_.options().maxMessageSize;
+    std::size_t pos = 0;
+    while ((state_ == State::Open || state_ == State::Closing) && pos < size) {
+        ws::FrameHeader header;
+        auto result = ws::parseClientHeader(data + pos, size - pos, header);
+        if (result == ws::ParseResult::Invalid) return close(ws::ProtocolError, "Protocol error");
+        if (result == ws::ParseResult::NeedMore) break;
+        if (!(header.opcode & 0x8)) {
+            // Checked before the payload arrives, so an oversized frame is never buffered.
+            std::uint64_t total = header.payloadLength + (fragmented_ ? message_.size() : 0);
+            if (total > limit) return close(ws::TooBig, "Message too big");
+        }
+        if (size - pos - header.headerLength < header.payloadLength) break;
+        std::uint8_t* payload = data + pos + header.headerLength;
+        ws::unmask(payload, header.payloadLength, header.mask);
+        pos += header.headerLength + header.payloadLength;
+        if (!handleFrame(header, payload)) return;
+    }
+    if (state_ != State::Closed && pos < size) partial_.assign(reinterpret_cast<const char*>(data) + pos, size - pos);
+}
+
+bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload) {
+    std::string_view body(reinterpret_cast<const char*>(payload), header.payloadLength);
+    if (state_ == State::Closing) {
+        // We said goodbye: only the peer's close matters now.
+        if (header.opcode == ws::Close) terminate();
+        return state_ != State::Closed;
+    }
+    switch (header.opcode) {
+        case ws::Text:
+            if (fragmented_) { close(ws::ProtocolError, "Expected a continuation frame"); return false; }
+            if (header.fin) {
+                listener_.registry().processMessage(self(), body);
+            } else {
+                fragmented_ = true;
+                message_.assign(body);
+            }
+            return state_ == State::Open;
+        case ws::Continuation:
+            if (!fragmented_) { close(ws::ProtocolError, "Unexpected continuation frame"); return false; }
+            message_.append(body);
+            if (header.fin) {
+                fragmented_ = false;
+                std::string message;
+                message.swap(message_);
+                listener_.registry().processMessage(self(), message);
+            }
+            return state_ == State::Open;
+        case ws::Binary:
+            close(ws::Unsupported, "Binary frames are not supported");
+            return false;
+        case ws::Close: {
+            std::uint16_t code = ws::Normal;
+            if (body.size() >= 2) code = static_cast<std::uint16_t>((std::uint8_t(body[0]) << 8) | std::uint8_t(body[1]));
+            if (code < 1000 || code == 1005 || code == 1006 || code == 1015 || code >= 5000) code = ws::ProtocolError;
+            close(code, "");  // echo, then close TCP once it is written
+            return false;
+        }
+        case ws::Ping:
+            queue(Frame::control(ws::Pong, body));
+            return true;
+        case ws::Pong:
+            return true;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------- writing
+
+void WsSession::send(const FramePtr& frame) {
+    if (worker_.onThisThread()) queue(frame);
+    else worker_.deliver(self(), frame);
+}
+
+void WsSession::queue(const FramePtr& frame) {
+    if (state_ != State::Open && !(state_ == State::Closing && frame->opcode() == ws::Close)) return;
+    queuedBytes_ += frame->wire().size();
+    if (queuedBytes_ > listener_.options().maxQueueBytes && frame->opcode() < 0x8) {
+        // Slow consumer: it would grow our memory without bound. Drop its
+        // backlog now and close from a fresh handler (we may be inside a fan-out).
+        auto& metrics = listener_.registry().node().metrics();
+        metrics.slowConsumers.fetch_add(1, std::memory_order_relaxed);
+        std::uint64_t suppressed = 0;
+        bool log;
+        {
+            std::lock_guard guard(slowConsumerLogLock);
+            log = slowConsumerLog.allow(suppressed);
+        }
+        if (log) SNORKY_LOG(Warn, "disconnecting slow consumer " << remoteAddress() << ": " << queuedBytes_
+                                      << " bytes waiting (max_queue_bytes " << listener_.options().maxQueueBytes << ")");
+        state_ = State::Closing;
+        out_.clear();
+        outHead_ = headOffset_ = queuedBytes_ = 0;
+        asio::post(worker_.ioc(), [self = self()] { self->terminate(); });
+        return;
+    }
+    out_.push_back(frame);
+    if (!dirty_ && !writing_) {
+        dirty_ = true;
+        worker_.markDirty(self());
+    }
+}
+
+void WsSession::flush() {
+    dirty_ = false;
+    if (writing_ || state_ == State::Closed) return;
+    std::size_t frames = 0;
+    while (outHead_ < out_.size()) {
+        iovec iov[kMaxIov];
+        int count = 0;
+        std::size_t requested = 0;
+        for (std::size_t i = outHead_; i < out_.size() && count < kMaxIov; ++i, ++count) {
+            std::string_view wire = out_[i]->wire();
+            if (i == outHead_) wire.remove_prefix(headOffset_);
+            iov[count].iov_base = const_cast<char*>(wire.data());
+            iov[count].iov_len = wire.size();
+            requested += wire.size();
+        }
+        msghdr message{};
+        message.msg_iov = iov;
+        message.msg_iovlen = static_cast<std::size_t>(count);
+        ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            return terminate();
+        }
+        std::size_t left = static_cast<std::size_t>(sent);
+        while (left > 0) {
+            std::size_t size = out_[outHead_]->wire().size();
+            std::size_t remaining = size - headOffset_;
+            if (left < remaining) {
+                headOffset_ += left;
+                break;
+            }
+            left -= remaining;
+            queuedBytes_ -= size;
+            out_[outHead_++].reset();
+            headOffset_ = 0;
+            ++frames;
+        }
+        if (static_cast<std::size_t>(sent) < requested) break;  // kernel buffer full
+    }
+    if (frames) listener_.registry().node().metrics().framesSent.fetch_add(frames, std::memory_order_relaxed);
+    if (outHead_ < out_.size()) {
+        if (outHead_ > 64) {  // keep the vector from growing by its dead prefix
+            out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outHead_));
+            outHead_ = 0;
+        }
+        return waitWritable();
+    }
+    out_.clear();
+    outHead_ = 0;
+    if (out_.capacity() > 16) out_.shrink_to_fit();
+    if (state_ == State::Closing && !shutdownSent_) {
+        shutdownSent_ = true;  // our close frame is out: half-close and wait for the peer's
+        boost::system::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
+}
+
+void WsSession::waitWritable() {
+    writing_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = self()](const boost::system::error_code& ec) {
+        self->writing_ = false;
+        if (self->state_ == State::Closed) return;
+        if (ec) return self->terminate();
+        self->flush();
+    });
+}
+
+// ---------------------------------------------------------------- lifetime
+
+void WsSession::close(std::uint16_t code, std::string_view reason) {
+    if (state_ != State::Open) return;
+    state_ = State::Closing;
+    deadline_ = worker_.now() + kCloseGraceSeconds;
+    fragmented_ = false;
+    message_.clear();
+    queue(Frame::control(ws::Close, ws::closePayload(code, reason)));
+}
+
+void WsSession::sweep(std::uint32_t now) {
+    const WebSocketOptions& options = listener_.options();
+    if (state_ == State::Closing) {
+        if (now >= deadline_) terminate();
+        return;
+    }
+    if (state_ != State::Open || options.pingInterval.count() == 0) return;
+    if (pingOutstanding_) {
+        if (now >= deadline_) {
+            SNORKY_LOG(Debug, "closing idle connection " << remoteAddress());
+            terminate();
+        }
+    } else if (now - lastSeen_ >= static_cast<std::uint32_t>(options.pingInterval.count())) {
+        pingOutstanding_ = true;
+        deadline_ = now + static_cast<std::uint32_t>(options.idleTimeout.count());
+        queue(Frame::control(ws::Ping, ""));
+    }
+}
+
+void WsSession::terminate() {
+    if (state_ == State::Closed) return;
+    bool registered = state_ != State::Handshake;
+    state_ = State::Closed;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    if (handshake_) handshake_->timer.cancel();
+    out_.clear();
+    outHead_ = headOffset_ = queuedBytes_ = 0;
+    partial_.clear();
+    message_.clear();
+    if (registered) {
+        worker_.remove(this);
+        listener_.registry().node().metrics().connectionsClosed.fetch_add(1, std::memory_order_relaxed);
+        listener_.registry().clientDisconnected(self());
+    }
+}
+
+}  // namespace snorky

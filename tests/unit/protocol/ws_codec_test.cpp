@@ -1,0 +1,65 @@
+#include "snorky/ws_codec.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace snorky::ws;
+
+namespace {
+const std::uint8_t kMask[4] = {0x37, 0xfa, 0x21, 0x3d};
+const std::uint8_t* bytes(const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
+}  // namespace
+
+TEST(WsCodec, AcceptKeyMatchesTheRfcExample) {
+    EXPECT_EQ(acceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST(WsCodec, ParsesMaskedFramesOfEveryLengthClass) {
+    for (std::size_t length : {0u, 5u, 125u, 126u, 300u, 65535u, 65536u, 100000u}) {
+        std::string payload(length, 'a');
+        std::string frame = clientFrame(Text, payload, kMask);
+        FrameHeader h;
+        ASSERT_EQ(parseClientHeader(bytes(frame), frame.size(), h), ParseResult::Ok) << length;
+        EXPECT_EQ(h.payloadLength, length);
+        EXPECT_EQ(h.headerLength + length, frame.size());
+        EXPECT_TRUE(h.fin);
+        EXPECT_EQ(h.opcode, Text);
+        std::string body = frame.substr(h.headerLength);
+        unmask(reinterpret_cast<std::uint8_t*>(body.data()), body.size(), h.mask);
+        EXPECT_EQ(body, payload);
+        // Every prefix of the header asks for more bytes.
+        for (std::size_t cut = 0; cut < h.headerLength; ++cut)
+            EXPECT_EQ(parseClientHeader(bytes(frame), cut, h), ParseResult::NeedMore) << cut;
+    }
+}
+
+TEST(WsCodec, UnmaskInPiecesEqualsUnmaskAtOnce) {
+    std::string data = "The quick brown fox jumps over the lazy dog";
+    std::string whole = data, pieces = data;
+    unmask(reinterpret_cast<std::uint8_t*>(whole.data()), whole.size(), kMask);
+    unmask(reinterpret_cast<std::uint8_t*>(pieces.data()), 7, kMask, 0);
+    unmask(reinterpret_cast<std::uint8_t*>(pieces.data() + 7), pieces.size() - 7, kMask, 7);
+    EXPECT_EQ(whole, pieces);
+}
+
+TEST(WsCodec, RefusesUnmaskedReservedAndBadControlFrames) {
+    FrameHeader h;
+    const std::uint8_t unmasked[] = {0x81, 0x05, 'h', 'e', 'l', 'l', 'o'};
+    EXPECT_EQ(parseClientHeader(unmasked, sizeof unmasked, h), ParseResult::Invalid);
+    std::string rsv = clientFrame(Text, "x", kMask);
+    rsv[0] = static_cast<char>(rsv[0] | 0x40);
+    EXPECT_EQ(parseClientHeader(bytes(rsv), rsv.size(), h), ParseResult::Invalid);
+    std::string longPing = clientFrame(Ping, std::string(126, 'p'), kMask);
+    EXPECT_EQ(parseClientHeader(bytes(longPing), longPing.size(), h), ParseResult::Invalid);
+    std::string fragmentedClose = clientFrame(Close, "", kMask, false);
+    EXPECT_EQ(parseClientHeader(bytes(fragmentedClose), fragmentedClose.size(), h), ParseResult::Invalid);
+    std::string badOpcode = clientFrame(0x3, "", kMask);
+    EXPECT_EQ(parseClientHeader(bytes(badOpcode), badOpcode.size(), h), ParseResult::Invalid);
+}
+
+TEST(WsCodec, ClosePayloadCarriesCodeAndReason) {
+    std::string p = closePayload(1009, "too big");
+    ASSERT_EQ(p.size(), 9u);
+    EXPECT_EQ(static_cast<std::uint8_t>(p[0]), 0x03);
+    EXPECT_EQ(static_cast<std::uint8_t>(p[1]), 0xf1);
+    EXPECT_EQ(p.substr(2), "too big");
+}
