@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs the Python connector tests and ends with "N passed, N failed" (the
-line CI counts). Arguments select test modules (default: every test_*.py)."""
+line CI counts). Arguments select test modules (default: every test_*.py);
+--strict counts skipped tests as failed (ctest uses it, so a missing
+SNORKY_BINARY cannot pass silently)."""
 
 import os
 import sys
@@ -12,14 +14,22 @@ sys.path.insert(0, HERE)  # test helpers
 
 
 def main() -> int:
+    args = sys.argv[1:]
+    strict = "--strict" in args
+    names = [a for a in args if a != "--strict"]
     loader = unittest.TestLoader()
-    if len(sys.argv) > 1:
-        suite = unittest.TestSuite(loader.loadTestsFromName(name) for name in sys.argv[1:])
+    if names:
+        suite = unittest.TestSuite(loader.loadTestsFromName(name) for name in names)
     else:
         suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    skipped = len(result.skipped)
+    passed = result.testsRun - failed - skipped
+    if skipped:
+        print("%d skipped%s" % (skipped, " (counted as failed: --strict)" if strict else ""))
+        if strict:
+            failed += skipped
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and result.testsRun > 0 else 1
 
