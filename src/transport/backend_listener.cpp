@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -60,7 +61,9 @@ private:
     void doReadHeader() {
         parser_.emplace();
         parser_->header_limit(16 * 1024);
-        parser_->body_limit(listener_.options().maxBodySize);
+        // No limit while reading the header: the size is checked (413) only
+        // after the key, and set before the body is read.
+        parser_->body_limit(boost::none);
         stream_.expires_after(listener_.options().keepAliveTimeout);
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
@@ -90,6 +93,7 @@ private:
         if (parser_->content_length() && *parser_->content_length() > options.maxBodySize)
             return refuse(413, errors::kBodyTooLarge);
 
+        parser_->body_limit(options.maxBodySize);  // also bounds chunked bodies
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
     }
@@ -143,12 +147,27 @@ private:
         stream_.expires_after(listener_.options().keepAliveTimeout);
         http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             self->responding_ = false;
-            if (ec || !self->response_.keep_alive()) {
-                beast::error_code ignored;
-                self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                return self->closeSocket();
-            }
+            if (ec) return self->closeSocket();
+            if (!self->response_.keep_alive()) return self->lingerThenClose();
             self->doReadHeader();
+        });
+    }
+
+    // Half-closes, then reads and discards what the peer is still sending
+    // (an unread body) for a moment, so that closing does not reset the
+    // connection before the peer has read our answer.
+    void lingerThenClose() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.expires_after(std::chrono::seconds(2));
+        discard();
+    }
+
+    void discard() {
+        stream_.async_read_some(asio::buffer(discardBuffer_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->discarded_ += n;
+            if (ec || self->discarded_ > kMaxDiscard) return self->closeSocket();
+            self->discard();
         });
     }
 
@@ -165,6 +184,9 @@ private:
     http::response<http::string_body> response_;
     std::string remote_;
     std::string contentType_ = "application/json";
+    static constexpr std::size_t kMaxDiscard = 64 * 1024 * 1024;
+    std::array<char, 4096> discardBuffer_;
+    std::size_t discarded_ = 0;
     bool keepAlive_ = true;
     bool awaiting_ = false;
     bool responding_ = false;

@@ -1,0 +1,32 @@
+# Snorky: `make run` starts a working server, `make test` runs every suite.
+# Both install what is missing first (Debian packages, npm packages).
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+ARGS ?=
+
+.PHONY: all deps build run test unit integration clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
+	@cmake --build $(BUILD)
+
+# The embedded default config: WebSocket on :5800/ws, backend on 127.0.0.1:5801.
+run: build
+	$(BUILD)/snorky $(ARGS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+integration: build
+	ctest --test-dir $(BUILD) --output-on-failure -L integration -j2
+
+clean:
+	rm -rf $(BUILD)

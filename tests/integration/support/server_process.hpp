@@ -1,0 +1,68 @@
+#pragma once
+// Starts the real `snorky` binary with a config on free ports and waits until
+// it listens. Integration tests talk to it over real sockets.
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace snorky::it {
+
+namespace json = boost::json;
+
+// A config with a frontend (pubsub, clients may publish or not) and a backend,
+// both on port 0, key "swordfish"; `extra` is appended (more services).
+std::string basicConfig(bool clientPublish = true, const std::string& extraListenerOptions = "",
+                        const std::string& extra = "");
+
+inline constexpr const char* kKey = "swordfish";
+
+class ServerProcess {
+public:
+    explicit ServerProcess(std::string configToml, std::map<std::string, std::string> env = {},
+                           std::vector<std::string> extraArgs = {});
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    // Port of the i-th listener in config order.
+    int port(std::size_t i) const { return ports_.at(i); }
+    int frontendPort() const;  // first websocket listener
+    int backendPort() const;   // first backend listener
+    pid_t pid() const { return pid_; }
+    bool running();
+
+    // SIGTERM and wait; returns the exit status (or -signal).
+    int terminate(int timeoutMs = 10000);
+    void kill9();
+    // Starts again with the same config on the same ports.
+    void restart();
+    // Everything the server printed (stdout and stderr).
+    std::string logs() const;
+    const std::string& dir() const { return dir_; }
+
+private:
+    void launch(std::vector<std::string> args);
+    std::string config_;
+    std::map<std::string, std::string> env_;
+    std::vector<std::string> extraArgs_;
+    std::string dir_;
+    pid_t pid_ = -1;
+    std::vector<int> ports_;
+    std::vector<std::string> types_;
+};
+
+// Runs the binary to completion (for config errors, --check, --help).
+struct CommandResult {
+    int exitCode;
+    std::string output;
+};
+CommandResult runSnorky(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// Writes text to a new file in a fresh temp folder and returns its path.
+std::string writeTempFile(const std::string& name, const std::string& text);
+
+}  // namespace snorky::it
