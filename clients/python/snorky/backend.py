@@ -57,6 +57,8 @@ _STALE_ERRORS = (
     ConnectionResetError,
     ConnectionAbortedError,
     BrokenPipeError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
 )
 _BODY_EXCERPT = 500
 

@@ -4,6 +4,7 @@ test's handler says (reply, close without reply, partial reply, silence)."""
 
 import dataclasses
 import socket
+import ssl
 import threading
 from typing import Callable, List, Optional
 
@@ -30,8 +31,12 @@ class Request:
 
 
 class FakeHttpServer:
-    def __init__(self, handler: Optional[Callable[[Request], Reply]] = None) -> None:
+    def __init__(self, handler: Optional[Callable[[Request], Reply]] = None,
+                 tls: Optional[ssl.SSLContext] = None) -> None:
+        """With ``tls`` (a server-side context) it speaks HTTPS."""
         self.handler = handler or (lambda request: Reply())
+        self.tls = tls
+        self.failed_handshakes = 0
         self.accepts = 0
         self.requests: List[Request] = []
         self._lock = threading.Lock()
@@ -46,6 +51,9 @@ class FakeHttpServer:
 
     def url(self, path: str = "/backend") -> str:
         return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def https_url(self, host: str = "localhost", path: str = "/backend") -> str:
+        return "https://%s:%d%s" % (host, self.port, path)
 
     def close(self) -> None:
         self._stopping = True
@@ -87,6 +95,14 @@ class FakeHttpServer:
             self._threads.append(t)
 
     def _serve(self, conn: socket.socket, index: int) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                with self._lock:
+                    self.failed_handshakes += 1
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while True:

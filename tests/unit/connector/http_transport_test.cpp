@@ -251,3 +251,66 @@ TEST(HttpTransportTest, BackendOverHttpReturnsDataAndServiceErrors) {
     EXPECT_EQ(backend.call("s", "ok"), json::parse("[1]"));
     EXPECT_EQ(server.accepts(), 1);  // a service error keeps the connection
 }
+
+namespace {
+struct HttpsTransportTest : ::testing::Test {
+    static snorky::testing::TestCertificate& certificate() {
+        static snorky::testing::TestCertificate cert = snorky::testing::TestCertificate::make();
+        return cert;
+    }
+    HttpTransportOptions trusting() {
+        HttpTransportOptions options;
+        options.caFile = certificate().certFile;
+        options.connectTimeout = 3s;
+        return options;
+    }
+};
+}  // namespace
+
+TEST_F(HttpsTransportTest, VerifiedCertificateKeepAliveAndReconnect) {
+    int calls = 0;
+    FakeHttpServer server(
+        [&calls](const snorky::testing::FakeRequest&) {
+            FakeReply reply;
+            reply.closeAfter = ++calls == 5;  // the server drops the connection once
+            return reply;
+        },
+        &certificate());
+    HttpTransport transport(server.httpsUrl(), "swordfish", trusting());
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(transport.send(kEnvelope), json::parse(FakeReply{}.body)) << i;
+    EXPECT_EQ(server.accepts(), 2);
+    EXPECT_EQ(transport.connectionsOpened(), 2u);
+    auto requests = server.requests();
+    ASSERT_GE(requests.size(), 8u);
+    EXPECT_EQ(requests[0].backendKey, "swordfish");
+    EXPECT_EQ(server.failedHandshakes(), 0);
+}
+
+TEST_F(HttpsTransportTest, UntrustedCertificateIsRefused) {
+    FakeHttpServer server(nullptr, &certificate());
+    HttpTransportOptions options;
+    options.connectTimeout = 3s;
+    HttpTransport transport(server.httpsUrl(), "k", options);  // system trust store only
+    TransportError error = sendExpectingError(transport);
+    EXPECT_EQ(error.kind(), TransportError::Kind::Connect);
+    EXPECT_TRUE(contains(error.what(), "TLS handshake")) << error.what();
+    EXPECT_TRUE(contains(error.what(), "certificate verify failed")) << error.what();
+    EXPECT_TRUE(server.requests().empty());
+}
+
+TEST_F(HttpsTransportTest, HostNameMustMatchTheCertificate) {
+    FakeHttpServer server(nullptr, &certificate());
+    HttpTransport transport(server.httpsUrl("127.0.0.1"), "k", trusting());  // cert names only "localhost"
+    TransportError error = sendExpectingError(transport);
+    EXPECT_EQ(error.kind(), TransportError::Kind::Connect);
+    EXPECT_TRUE(contains(error.what(), "TLS handshake")) << error.what();
+    EXPECT_TRUE(server.requests().empty());
+}
+
+TEST_F(HttpsTransportTest, VerificationCanBeTurnedOff) {
+    FakeHttpServer server(nullptr, &certificate());
+    HttpTransportOptions options;
+    options.verifyPeer = false;
+    HttpTransport transport(server.httpsUrl("127.0.0.1"), "k", options);
+    EXPECT_NO_THROW(transport.send(kEnvelope));
+}
