@@ -129,6 +129,31 @@ class TransportTest(unittest.TestCase):
         with self.assertRaisesRegex(RuntimeError, "cannot connect to http://127.0.0.1:.*[Rr]efused"):
             transport.send(ENVELOPE)
 
+    def test_connect_timeout(self):
+        # A listener that never accepts, its backlog filled: Linux drops
+        # further SYNs, so connecting hangs until our timeout.
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(0)
+            fillers = []
+            for _ in range(4):
+                s = socket.socket()
+                s.setblocking(False)
+                try:
+                    s.connect(listener.getsockname())
+                except BlockingIOError:
+                    pass
+                fillers.append(s)
+            time.sleep(0.05)
+            url = "http://127.0.0.1:%d/backend" % listener.getsockname()[1]
+            transport = SnorkyHTTPTransport(url, key="k", connect_timeout=0.3)
+            start = time.monotonic()
+            with self.assertRaisesRegex(RuntimeError, "cannot connect to .*timed out after 0.3 s"):
+                transport.send(ENVELOPE)
+            self.assertLess(time.monotonic() - start, 2)
+            for s in fillers:
+                s.close()
+
     def test_bad_urls(self):
         for url in ["", "127.0.0.1:5801/backend", "ftp://h/x", "http:///x", "http://u:p@h/x", "http://h:99999/x"]:
             with self.assertRaises(ValueError, msg=url):

@@ -215,6 +215,32 @@ TEST(HttpTransportTest, ConnectionRefused) {
     EXPECT_TRUE(contains(error.what(), "refused")) << error.what();
 }
 
+TEST(HttpTransportTest, ConnectTimeout) {
+    // A listener that never accepts, its backlog filled: Linux drops further
+    // SYNs, so connecting hangs until our timeout.
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    acceptor.listen(0);
+    std::vector<boost::asio::ip::tcp::socket> fillers;
+    for (int i = 0; i < 4; ++i) {
+        fillers.emplace_back(ioc, boost::asio::ip::tcp::v4());
+        fillers.back().non_blocking(true);
+        boost::system::error_code ignored;
+        fillers.back().connect(acceptor.local_endpoint(), ignored);
+    }
+    std::this_thread::sleep_for(50ms);
+    HttpTransportOptions options;
+    options.connectTimeout = 300ms;
+    HttpTransport transport("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/b", "k", options);
+    auto start = std::chrono::steady_clock::now();
+    TransportError error = sendExpectingError(transport);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(error.kind(), TransportError::Kind::Timeout) << error.what();
+    EXPECT_TRUE(contains(error.what(), "timed out after 300 ms")) << error.what();
+    EXPECT_GE(elapsed, 290ms);
+    EXPECT_LT(elapsed, 2s);
+}
+
 TEST(HttpTransportTest, UnresolvableHost) {
     HttpTransport transport("http://no-such-host.invalid/backend", "k");
     TransportError error = sendExpectingError(transport);
