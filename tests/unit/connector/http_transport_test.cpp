@@ -1,6 +1,10 @@
 #include "snorky/connector/http_transport.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
@@ -221,12 +225,15 @@ TEST(HttpTransportTest, ConnectTimeout) {
     boost::asio::io_context ioc;
     boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
     acceptor.listen(0);
-    std::vector<boost::asio::ip::tcp::socket> fillers;
+    // Plain non-blocking sockets: Asio's connect() would wait for these.
+    std::vector<int> fillers;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(acceptor.local_endpoint().port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int i = 0; i < 4; ++i) {
-        fillers.emplace_back(ioc, boost::asio::ip::tcp::v4());
-        fillers.back().non_blocking(true);
-        boost::system::error_code ignored;
-        fillers.back().connect(acceptor.local_endpoint(), ignored);
+        fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        ::connect(fillers.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
     }
     std::this_thread::sleep_for(50ms);
     HttpTransportOptions options;
@@ -239,6 +246,7 @@ TEST(HttpTransportTest, ConnectTimeout) {
     EXPECT_TRUE(contains(error.what(), "timed out after 300 ms")) << error.what();
     EXPECT_GE(elapsed, 290ms);
     EXPECT_LT(elapsed, 2s);
+    for (int fd : fillers) ::close(fd);
 }
 
 TEST(HttpTransportTest, UnresolvableHost) {
