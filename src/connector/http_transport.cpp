@@ -62,6 +62,9 @@ struct HttpTransport::Impl {
 
     Impl(std::string_view urlText, std::string keyText, HttpTransportOptions opts)
         : url(parseBackendUrl(urlText)), key(std::move(keyText)), options(std::move(opts)) {
+        for (unsigned char c : key) {
+            if (c < 0x20 || c == 0x7f) throw std::invalid_argument("the backend key contains control characters");
+        }
         if (url.secure) {
             tlsContext.emplace(ssl::context::tls_client);
             tlsContext->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -156,8 +159,10 @@ struct HttpTransport::Impl {
         stream.socket().set_option(tcp::no_delay(true), ec);
 
         if (tls) {
-            // SNI and host name verification need the name, not the address.
-            if (!SSL_set_tlsext_host_name(tls->native_handle(), url.host.c_str())) {
+            // SNI carries host names only (RFC 6066), never IP literals.
+            beast::error_code notAnAddress;
+            asio::ip::make_address(url.host, notAnAddress);
+            if (notAnAddress && !SSL_set_tlsext_host_name(tls->native_handle(), url.host.c_str())) {
                 close();
                 throw TransportError(Kind::Connect, "cannot connect to " + where() + ": cannot set TLS server name");
             }

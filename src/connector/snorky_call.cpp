@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
     } catch (const TransportError& e) {
         std::cerr << "snorky-call: " << e.what() << "\n";
         return kExitTransportError;
+    } catch (const std::invalid_argument& e) {
+        // A key the transport refuses (control characters).
+        std::cerr << "snorky-call: " << e.what() << "\nRun 'snorky-call --help' for usage.\n";
+        return kExitUsage;
     } catch (const std::exception& e) {
         // TLS setup (e.g. an unreadable CA file) fails before any transfer.
         std::cerr << "snorky-call: " << e.what() << "\n";

@@ -149,6 +149,7 @@ TEST(SnorkyCallUsageTest, UsageErrorsExit64) {
              {"--key", "k", "--url", "ftp://h/x", "s", "c"},
              {"--key", "k", "--bogus", "s", "c"},
              {"s", "c"},  // no key anywhere
+             {"--key", "bad\nkey", "s", "c"},
          }) {
         ProgramResult run = snorkyCall(args);
         EXPECT_EQ(run.exitCode, 64) << ::testing::PrintToString(args) << run.err;

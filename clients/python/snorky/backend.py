@@ -105,6 +105,8 @@ class SnorkyHTTPTransport:
             raise ValueError("invalid backend URL %r: port must be 1-65535" % url) from None
         if port == 0:
             raise ValueError("invalid backend URL %r: port must be 1-65535" % url)
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+            raise ValueError("the backend key contains control characters")
         self.url = url
         self.key = key
         self.timeout = timeout

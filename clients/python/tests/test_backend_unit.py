@@ -158,6 +158,8 @@ class TransportTest(unittest.TestCase):
         for url in ["", "127.0.0.1:5801/backend", "ftp://h/x", "http:///x", "http://u:p@h/x", "http://h:99999/x"]:
             with self.assertRaises(ValueError, msg=url):
                 SnorkyHTTPTransport(url, key="k")
+        with self.assertRaises(ValueError):
+            SnorkyHTTPTransport("http://h/b", key="k\r\nX-Evil: 1")
 
 
 class FakeTransport:

@@ -36,7 +36,8 @@ struct HttpTransportOptions {
 class HttpTransport : public Transport {
 public:
     // Throws std::invalid_argument when the URL is not usable (see
-    // parseBackendUrl). Does not connect yet.
+    // parseBackendUrl) or the key holds control characters (it goes in a
+    // header). Does not connect yet.
     HttpTransport(std::string_view url, std::string key, HttpTransportOptions options = {});
     ~HttpTransport() override;
     HttpTransport(const HttpTransport&) = delete;

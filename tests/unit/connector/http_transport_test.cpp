@@ -266,8 +266,9 @@ TEST(HttpTransportTest, HttpsToAPlainServerFailsTheHandshake) {
     EXPECT_TRUE(contains(error.what(), "TLS handshake")) << error.what();
 }
 
-TEST(HttpTransportTest, BadUrlIsRejectedUpFront) {
+TEST(HttpTransportTest, BadUrlOrKeyIsRejectedUpFront) {
     EXPECT_THROW(HttpTransport("ws://h/ws", "k"), std::invalid_argument);
+    EXPECT_THROW(HttpTransport("http://h/b", "k\r\nX-Evil: 1"), std::invalid_argument);
 }
 
 TEST(HttpTransportTest, BackendOverHttpReturnsDataAndServiceErrors) {
