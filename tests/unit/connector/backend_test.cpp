@@ -18,14 +18,14 @@ struct ScriptedTransport : Transport {
     }
 };
 
-struct BackendTest : ::testing::Test {
+struct BackendCallTest : ::testing::Test {
     ScriptedTransport transport;
     Backend backend{transport};
     void answer(const char* replyJson) { transport.reply = json::parse(replyJson); }
 };
 }  // namespace
 
-TEST_F(BackendTest, SendsTheEnvelopeAndReturnsData) {
+TEST_F(BackendCallTest, SendsTheEnvelopeAndReturnsData) {
     answer(R"({"service":"pubsub_backend","message":{"type":"response","data":{"n":[1,2]}}})");
     json::value data = backend.call("pubsub_backend", "publish", {{"channel", "news"}, {"message", "hi"}});
     EXPECT_EQ(data, json::parse(R"({"n":[1,2]})"));
@@ -34,13 +34,13 @@ TEST_F(BackendTest, SendsTheEnvelopeAndReturnsData) {
         "message":{"command":"publish","params":{"channel":"news","message":"hi"}}})"));
 }
 
-TEST_F(BackendTest, NullDataAndEmptyParams) {
+TEST_F(BackendCallTest, NullDataAndEmptyParams) {
     answer(R"({"service":"s","message":{"type":"response","data":null}})");
     EXPECT_EQ(backend.call("s", "ping"), nullptr);
     EXPECT_EQ(transport.sent[0].at("message").at("params"), json::object());
 }
 
-TEST_F(BackendTest, ErrorReplyThrowsSnorkyErrorWithTheExactMessage) {
+TEST_F(BackendCallTest, ErrorReplyThrowsSnorkyErrorWithTheExactMessage) {
     answer(R"({"service":"s","message":{"type":"error","callId":null,"message":"Unknown command"}})");
     try {
         backend.call("s", "nope");
@@ -50,7 +50,7 @@ TEST_F(BackendTest, ErrorReplyThrowsSnorkyErrorWithTheExactMessage) {
     }
 }
 
-TEST_F(BackendTest, MalformedRepliesAreTransportErrors) {
+TEST_F(BackendCallTest, MalformedRepliesAreTransportErrors) {
     for (const char* reply : {
              R"([1,2])",
              R"({"message":{"type":"response","data":1}})",
@@ -75,7 +75,7 @@ TEST_F(BackendTest, MalformedRepliesAreTransportErrors) {
     }
 }
 
-TEST_F(BackendTest, RawSendReturnsTheWholeReply) {
+TEST_F(BackendCallTest, RawSendReturnsTheWholeReply) {
     answer(R"({"service":"s","message":{"type":"note"}})");
     json::value envelope = json::parse(R"({"service":"s","message":{"anything":true}})");
     EXPECT_EQ(backend.send(envelope), transport.reply);
