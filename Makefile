@@ -10,14 +10,18 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@# npm packages of the JS client (tests only), again only when the lock file changed.
+	@[ clients/js/node_modules/.package-lock.json -nt clients/js/package-lock.json ] || \
+	  (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
 
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
 	@cmake --build $(BUILD)
 
-# The embedded default config: WebSocket on :5800/ws, backend on 127.0.0.1:5801.
+# The embedded default config: WebSocket on :5800/ws, backend on 127.0.0.1:5801,
+# and the demo pages of web/ on http://localhost:5800/ (announcements works as is).
 run: build
-	$(BUILD)/snorky $(ARGS)
+	$(BUILD)/snorky --static-dir web $(ARGS)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

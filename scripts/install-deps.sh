@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjwt-dev libhiredis-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server curl python3
+  chromium
 )
 packages+=("$@")
 

@@ -26,4 +26,47 @@ inline constexpr const char* kNotSubscribed = "Not subscribed";
 inline constexpr const char* kNotAuthorized = "Not authorized";
 inline constexpr const char* kTooManyChannels = "Too many channels";
 
+// DataSync (section 7)
+inline constexpr const char* kDealerNotString = "dealer should be a dealer name";
+inline constexpr const char* kNoSuchDealer = "No such dealer";
+inline constexpr const char* kMissingDealerField = "Missing field 'dealer'";
+inline constexpr const char* kMissingQueryField = "Missing field 'query'";
+inline constexpr const char* kInvalidQuery = "Invalid query";
+inline constexpr const char* kModelNotString = "model must be string";
+inline constexpr const char* kInvalidDeltaType = "Invalid delta type";
+inline constexpr const char* kMissingField = "Missing field";
+inline constexpr const char* kTokenNotString = "token must be string";
+inline constexpr const char* kNoSuchSubscription = "No such subscription";
+// DataSync limits (ours; the original had none)
+inline constexpr const char* kTooManyItems = "Too many items";
+inline constexpr const char* kTooManySubscriptions = "Too many subscriptions";
+inline constexpr const char* kTooManyPendingSubscriptions = "Too many pending subscriptions";
+
+// Identity (section 6; the auth and auth_backend services, connect-time tokens)
+inline constexpr const char* kNotAuthenticated = "Not authenticated";
+inline constexpr const char* kInvalidToken = "Invalid token";
+inline constexpr const char* kTokenExpired = "Token expired";
+inline constexpr const char* kAlreadyAuthenticated = "Already authenticated";
+inline constexpr const char* kInvalidIdentity = "Invalid identity";
+inline constexpr const char* kInvalidLifetime = "Invalid lifetime";
+
+// Messaging (section 5)
+inline constexpr const char* kNameAlreadyRegistered = "Name already registered";
+inline constexpr const char* kNameNotAllowed = "Name not allowed";
+inline constexpr const char* kUnknownParticipant = "Unknown participant";
+inline constexpr const char* kInvalidParticipant = "Invalid participant";
+inline constexpr const char* kInvalidSender = "Invalid sender";
+inline constexpr const char* kUnknownDestination = "Unknown destination";
+inline constexpr const char* kTooManyNames = "Too many names";
+inline constexpr const char* kMessageTooLarge = "Message too large";
+
+// Chat and Cursors (section 6)
+inline constexpr const char* kAlreadyJoined = "Already joined";
+inline constexpr const char* kNotJoined = "Not joined";
+inline constexpr const char* kReusedHandle = "Reused handle";
+inline constexpr const char* kTooManyCursors = "Too many cursors";
+inline constexpr const char* kNoSuchCursor = "No such cursor";
+inline constexpr const char* kTooManyDocuments = "Too many documents";
+inline constexpr const char* kCursorTooLarge = "Cursor too large";
+
 }  // namespace snorky::errors

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "server/connect_tokens.hpp"
 #include "snorky/log.hpp"
 
 namespace snorky::server {
@@ -242,6 +243,7 @@ void apply(const Config& config, Server& server, const ServiceFactory& factory, 
         try {
             if (entry.type == "websocket") {
                 auto ws = webSocketOptions(options);
+                ws.verifyToken = connectTokenVerifier(config, entry, options, lookup);
                 options.finish();
                 server.listenWebSocket(server.registry(entry.registry), std::move(ws));
             } else {

@@ -1,5 +1,13 @@
 #include "server/service_factory.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
+#include "snorky/services/auth.hpp"
+#include "snorky/services/chat.hpp"
+#include "snorky/services/cursors.hpp"
+#include "snorky/services/datasync/datasync_service.hpp"
+#include "snorky/services/messaging.hpp"
 #include "snorky/services/pubsub.hpp"
 
 namespace snorky::server {
@@ -35,11 +43,138 @@ void addPubSub(ServiceFactory& factory) {
     });
 }
 
+// One [[service.dealer]] table: name, model, kind and, for "simple", key.
+datasync::DealerPtr readDealer(const json::value& entry, std::size_t index, const Options& service) {
+    if (!entry.is_object()) service.fail("each 'dealer' entry must be a table with name, model and kind");
+    Options o(entry.as_object(), service.where() + ": dealer #" + std::to_string(index + 1));
+    std::string name = o.requiredString("name");
+    if (name.empty()) o.fail("a dealer's 'name' must not be empty");
+    std::string model = o.requiredString("model");
+    std::string kind = o.requiredString("kind");
+    datasync::DealerPtr dealer;
+    if (kind == "broadcast") {
+        dealer = std::make_unique<datasync::BroadcastDealer>(name, model);
+    } else if (kind == "filter") {
+        dealer = std::make_unique<datasync::FilterDealer>(name, model);
+    } else if (kind == "simple") {
+        std::string key = o.requiredString("key");
+        if (key.empty()) o.fail("a simple dealer's 'key' is a field path such as \"owner\" or \"team.id\"");
+        dealer = std::make_unique<datasync::SimpleDealer>(name, model, key);
+    } else {
+        o.fail("dealer '" + name + "': kind must be \"broadcast\", \"simple\" or \"filter\", not \"" + kind + "\"");
+    }
+    o.finish();  // e.g. 'key' on a filter dealer is a mistake, not ignored
+    return dealer;
+}
+
+void addDataSync(ServiceFactory& factory) {
+    factory.add("datasync", [](const std::string& name, Options& o, ServiceLookup&) {
+        DataSyncService::Options options;
+        double timeout = o.number("acquire_timeout", options.acquireTimeout.count() / 1000.0);
+        if (!(timeout > 0) || timeout > 86400) o.fail("option 'acquire_timeout' must be seconds between 0 and 86400");
+        options.acquireTimeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000 + 0.5));
+        auto count = [&o](const char* key, std::size_t fallback) {
+            return static_cast<std::size_t>(o.integer(key, static_cast<std::int64_t>(fallback), 1));
+        };
+        options.maxBufferedDeltas = count("max_buffered_deltas", options.maxBufferedDeltas);
+        options.maxItemsPerSubscription = count("max_items_per_subscription", options.maxItemsPerSubscription);
+        options.maxSubscriptionsPerClient = count("max_subscriptions_per_client", options.maxSubscriptionsPerClient);
+        options.maxPendingSubscriptions = count("max_pending_subscriptions", options.maxPendingSubscriptions);
+        auto service = std::make_shared<DataSyncService>(name, options);
+
+        const json::value* dealers = o.raw("dealer");
+        if (!dealers) o.fail("a datasync service needs dealers: add [[service.dealer]] tables (name, model, kind)");
+        if (!dealers->is_array()) o.fail("option 'dealer' must be an array of tables ([[service.dealer]])");
+        const json::array& list = dealers->as_array();
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            datasync::DealerPtr dealer = readDealer(list[i], i, o);
+            if (service->findDealer(dealer->name())) o.fail("two dealers are named '" + dealer->name() + "'");
+            service->addDealer(std::move(dealer));
+        }
+        return service;
+    });
+    factory.add("datasync_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
+        auto& datasync = lookup.serviceAs<DataSyncService>(o.requiredString("datasync"), o, "datasync");
+        return std::make_shared<DataSyncBackend>(name, datasync);
+    });
+}
+
+// The signing secret: the `secret` option, else $SNORKY_IDENTITY_SECRET. No
+// default: a built-in secret would let anyone forge identities.
+std::string identitySecret(Options& o) {
+    std::string secret = o.string("secret", "");
+    if (secret.empty())
+        if (const char* env = std::getenv(IdentityTokens::kSecretEnvVar)) secret = env;
+    if (secret.empty())
+        o.fail(std::string("no signing secret: set option 'secret' or the environment variable ") +
+               IdentityTokens::kSecretEnvVar);
+    if (secret.size() < IdentityTokens::kMinSecretBytes)
+        o.fail("the signing secret must be at least " + std::to_string(IdentityTokens::kMinSecretBytes) +
+               " bytes long (it is " + std::to_string(secret.size()) + ")");
+    return secret;
+}
+
+void addIdentity(ServiceFactory& factory) {
+    factory.add("auth", [](const std::string& name, Options& o, ServiceLookup&) {
+        return std::make_shared<AuthService>(name, std::make_shared<IdentityTokens>(identitySecret(o)));
+    });
+    // Bound to one auth service, whose secret it signs with.
+    factory.add("auth_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
+        auto& auth = lookup.serviceAs<AuthService>(o.requiredString("auth"), o, "auth");
+        AuthBackend::Options options;
+        options.maxLifetime = std::chrono::seconds(o.integer("max_lifetime", options.maxLifetime.count(), 1));
+        // Unset, the default lifetime shrinks to fit a smaller maximum.
+        options.defaultLifetime = std::chrono::seconds(
+            o.integer("default_lifetime", std::min(options.defaultLifetime, options.maxLifetime).count(), 1));
+        if (options.defaultLifetime > options.maxLifetime)
+            o.fail("option 'default_lifetime' must not exceed 'max_lifetime'");
+        return std::make_shared<AuthBackend>(name, auth, options);
+    });
+}
+
+std::size_t size(Options& o, const std::string& key, std::size_t fallback) {
+    return static_cast<std::size_t>(o.integer(key, static_cast<std::int64_t>(fallback), 1));
+}
+
+void addMessaging(ServiceFactory& factory) {
+    factory.add("messaging", [](const std::string& name, Options& o, ServiceLookup&) {
+        MessagingService::Options options;
+        options.maxNamesPerClient = size(o, "max_names_per_client", options.maxNamesPerClient);
+        options.maxNameBytes = size(o, "max_name_bytes", options.maxNameBytes);
+        options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        return std::make_shared<MessagingService>(name, options);
+    });
+}
+
+void addChat(ServiceFactory& factory) {
+    factory.add("chat", [](const std::string& name, Options& o, ServiceLookup&) {
+        ChatService::Options options;
+        options.maxChannelsPerClient = size(o, "max_channels_per_client", options.maxChannelsPerClient);
+        options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        return std::make_shared<ChatService>(name, options);
+    });
+}
+
+void addCursors(ServiceFactory& factory) {
+    factory.add("cursors", [](const std::string& name, Options& o, ServiceLookup&) {
+        CursorsService::Options options;
+        options.maxCursorsPerClient = size(o, "max_cursors_per_client", options.maxCursorsPerClient);
+        options.maxDocumentsPerClient = size(o, "max_documents_per_client", options.maxDocumentsPerClient);
+        options.maxCursorBytes = size(o, "max_cursor_bytes", options.maxCursorBytes);
+        return std::make_shared<CursorsService>(name, options);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
     ServiceFactory factory;
     addPubSub(factory);
+    addDataSync(factory);
+    addIdentity(factory);
+    addMessaging(factory);
+    addChat(factory);
+    addCursors(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }

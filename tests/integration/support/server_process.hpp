@@ -62,6 +62,27 @@ struct CommandResult {
 };
 CommandResult runSnorky(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
+// Any other program (the examples, snorky-call...), ended on destruction.
+class ChildProcess {
+public:
+    ChildProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    pid_t pid() const { return pid_; }
+    int terminate(int timeoutMs = 10000);
+    std::string logs() const;
+
+private:
+    std::string dir_;
+    pid_t pid_ = -1;
+};
+
+// A port nothing listens on right now (bind to 0, read, close).
+int freePort();
+// Waits until something accepts TCP connections on 127.0.0.1:port.
+bool waitForPort(int port, int timeoutMs = 10000);
+
 // Writes text to a new file in a fresh temp folder and returns its path.
 std::string writeTempFile(const std::string& name, const std::string& text);
 

@@ -1,0 +1,1 @@
+export { Backend, BackendOptions, SnorkyError, TransportError } from "./index.js";

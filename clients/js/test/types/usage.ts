@@ -1,0 +1,52 @@
+// Compiled by `npm run test:types` against the package's own exports: the declarations
+// must accept the documented usage and reject misuse (@ts-expect-error lines).
+import { Snorky, PubSub, Chat, Cursors, DataSync, Auth, DeltaProcessor, ArrayCollection, SingleItemCollection, SnorkyError } from "snorky-client";
+import { Backend, TransportError } from "snorky-client/backend";
+
+declare const WebSocketImpl: new (url: string) => unknown;
+
+const snorky = new Snorky(
+  "ws://localhost:5800/ws",
+  { pubsub: PubSub, chat: Chat, cursors: Cursors, auth: Auth, datasync: new DataSync() },
+  { WebSocket: WebSocketImpl, debug: true, reconnect: { initialDelay: 100 } },
+);
+snorky.on("connected", ({ reconnect }) => console.log(reconnect ? "back" : "up"));
+snorky.on("disconnected", ({ code, willReconnect }) => console.log(code, willReconnect));
+
+const pubsub: PubSub = snorky.services.pubsub;
+pubsub.on("message", (m) => console.log(m.channel, m.message));
+// @ts-expect-error a publication has no such field
+pubsub.on("message", (m) => console.log(m.sender));
+pubsub.on("customNotification", (m) => console.log(m.anything));
+snorky.services.chat.on("presence", (p) => console.log(p.status === "joined"));
+async function use(): Promise<void> {
+  await pubsub.subscribe({ channel: "announcements" });
+  // @ts-expect-error channel is required
+  await pubsub.subscribe({});
+  const members = (await snorky.services.chat.join({ channel: "lobby" })).members;
+  console.log(members.length);
+  const handle: number = await snorky.services.cursors.createCursor({ document: "d", position: 1 });
+  console.log(handle);
+  await snorky.services.auth.authenticate({ token: "t" });
+  snorky.services.datasync.on("subscriptionsLost", ({ tokens }) => console.log(tokens.join()));
+  try {
+    await new Backend("http://127.0.0.1:5801/backend", "key").call<null>("pubsub_backend", "publish", { channel: "a", message: 1 });
+  } catch (error) {
+    if (error instanceof SnorkyError) console.log(error.message);
+    else if (error instanceof TransportError) console.log(error.status);
+  }
+}
+void use;
+
+interface Todo {
+  id: number;
+  title: string;
+}
+const todos: Todo[] = [];
+const processor = new DeltaProcessor({
+  collections: { todo: new ArrayCollection<Todo>(todos, { key: "id" }), me: new SingleItemCollection() },
+});
+processor.on("change", ({ model }) => console.log(model));
+processor.processDelta({ type: "update", model: "todo", oldData: {}, newData: {} });
+// @ts-expect-error an update has oldData/newData
+processor.processDelta({ type: "update", model: "todo", data: {} });

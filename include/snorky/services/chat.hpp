@@ -1,0 +1,81 @@
+#pragma once
+// Chat (protocol.md section 6): channels of authenticated identities with
+// presence, messages and read receipts across one user's devices.
+//
+// Presence is per identity, not per connection: Alice on a laptop and a phone
+// is one member; the others see "joined" when her first connection arrives
+// and "left" when her last one goes. Every command needs an identity
+// ("Not authenticated"); the identity a connection had when it joined is the
+// one the channel keeps.
+//
+// Messages and presence go through the node's Broker (topic per channel), one
+// shared frame per event. Member lists, and therefore presence decisions, are
+// node-local for now; read receipts go straight to the reader's other local
+// connections.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "snorky/broker.hpp"
+#include "snorky/rpc_service.hpp"
+
+namespace snorky {
+
+class ChatService : public RpcService, private BrokerListener {
+public:
+    struct Options {
+        std::size_t maxChannelsPerClient = 100;  // channels one connection may join
+        std::size_t maxBodyBytes = 65536;        // serialized body of one message
+    };
+    using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+    ChatService(std::string name, Options options, Clock clock = std::chrono::system_clock::now);
+    explicit ChatService(std::string name) : ChatService(std::move(name), Options{}) {}
+    ~ChatService() override;
+
+    // ISO 8601 in UTC with an explicit offset and milliseconds:
+    // "2026-11-28T04:47:00.123+00:00" (the form Python's isoformat() gives).
+    static std::string timestamp(std::chrono::system_clock::time_point when);
+
+    std::size_t channelCount() const { return channels_.size(); }
+    // Distinct identities in the channel (0 when it does not exist).
+    std::size_t memberCount(const json::value& channel) const;
+
+protected:
+    void onDisconnect(const ClientPtr& client) override;
+
+private:
+    struct Member {
+        json::value identity;
+        std::vector<ClientPtr> connections;  // this identity's connections in the channel
+    };
+    struct Channel {
+        json::value value;                     // the channel as clients named it
+        std::map<std::string, Member> members;  // canonical identity -> member
+    };
+    struct Joined {
+        std::string channelKey;
+        std::string identityKey;
+    };
+
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
+    const ClientPtr& authenticated(Request& req) const;
+    // The client's membership of the channel named in the request, or "Not joined".
+    std::vector<Joined>::iterator joined(Request& req, const std::string& key);
+    void publishPresence(const std::string& key, const Channel& channel, const json::value& identity,
+                         const char* status);
+    void leaveChannel(const ClientPtr& client, const Joined& joined);
+
+    Options options_;
+    Clock clock_;
+    std::string topicPrefix_;
+    std::unordered_map<std::string, Channel> channels_;                 // canonical channel -> channel
+    std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
+};
+
+}  // namespace snorky

@@ -1,0 +1,125 @@
+#pragma once
+// DataSync (protocol.md section 7): live views of the application's database.
+// The application authorizes a subscription through DataSyncBackend (getting
+// a token) before it queries its database, hands data + token to the browser,
+// and reports every committed change as a delta. The browser acquires the
+// token over WebSocket and from then on receives {"type": "delta", "delta"}
+// for every change its view's items match; deltas that came before the
+// acquisition wait in a bounded buffer and are delivered in order right after
+// the acquisition's reply.
+//
+// Deltas travel service -> Broker (topic per service and model) -> every
+// node's DataSyncService -> its dealers -> local subscriptions, so that a
+// Redis broker carries them across nodes. Routing a delta costs in proportion
+// to the subscriptions it matches (dealers index their items), not to the
+// subscriptions that exist.
+//
+// Like every service, all calls happen under the node's service lock.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "snorky/broker.hpp"
+#include "snorky/log.hpp"
+#include "snorky/rpc_service.hpp"
+#include "snorky/services/datasync/dealers.hpp"
+#include "snorky/services/datasync/delta.hpp"
+#include "snorky/services/datasync/subscription.hpp"
+
+namespace snorky {
+
+class DataSyncService : public RpcService, private BrokerListener {
+public:
+    struct Options {
+        // Authorization to acquisition; an unacquired subscription is discarded then.
+        std::chrono::milliseconds acquireTimeout{120'000};
+        // Deltas held for a subscription not yet acquired; one more discards
+        // the subscription (logged), so an abandoned token cannot grow memory.
+        std::size_t maxBufferedDeltas = 1000;
+        // Items (dealer + query) in one subscription: "Too many items".
+        std::size_t maxItemsPerSubscription = 100;
+        // Subscriptions one client may have acquired: "Too many subscriptions".
+        std::size_t maxSubscriptionsPerClient = 100;
+        // Authorized but not yet acquired, over all clients: "Too many pending subscriptions".
+        std::size_t maxPendingSubscriptions = 100'000;
+    };
+
+    DataSyncService(std::string name, Options options);
+    explicit DataSyncService(std::string name) : DataSyncService(std::move(name), Options{}) {}
+    ~DataSyncService() override;
+
+    // Registers a dealer, normally at start-up. Throws std::invalid_argument
+    // when its name is taken.
+    datasync::Dealer& addDealer(datasync::DealerPtr dealer);
+    template <class D, class... Args>
+    D& emplaceDealer(Args&&... args) {
+        return static_cast<D&>(addDealer(std::make_unique<D>(std::forward<Args>(args)...)));
+    }
+    datasync::Dealer* findDealer(std::string_view name) const;
+
+    // The backend's commands, callable from C++ too. They throw RpcError with
+    // the protocol's texts and change nothing when they do.
+    // items = [{"dealer": name, "query": query}, ...]; returns the token.
+    std::string authorize(const json::array& items);
+    // Validates every delta, then publishes them in order.
+    void publishDeltas(const json::array& deltas);
+    // Publishes one delta to the subscriptions of every node. A model no
+    // dealer serves reaches nobody.
+    void publish(const datasync::Delta& delta);
+
+    std::size_t subscriptionCount() const { return subscriptions_.size(); }
+    std::size_t pendingCount() const { return pending_; }
+    // Subscriptions discarded because their buffer overflowed.
+    std::uint64_t overflowCount() const { return overflows_; }
+    const Options& options() const { return options_; }
+
+protected:
+    void onAttach() override;
+    void onDisconnect(const ClientPtr& client) override;
+
+private:
+    struct Router;  // the MatchSink that marks subscriptions during one delta
+
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void route(const datasync::Delta& delta, const FramePtr& frame);
+    void deliver(datasync::Subscription& subscription, const FramePtr& frame);
+    void acquire(const RequestPtr& request);
+    void cancel(Request& request);
+    void expire(const std::string& token);
+    void removeSubscription(datasync::Subscription& subscription);
+    FramePtr deltaFrame(const datasync::Delta& delta) const;
+    std::string topicFor(const std::string& model) const { return topicPrefix_ + model; }
+
+    Options options_;
+    std::string topicPrefix_;
+    std::map<std::string, datasync::DealerPtr, std::less<>> dealers_;
+    std::unordered_map<std::string, std::vector<datasync::Dealer*>> dealersByModel_;
+    std::unordered_map<std::string, std::unique_ptr<datasync::Subscription>> subscriptions_;  // by token
+    std::unordered_map<const Client*, std::vector<datasync::Subscription*>> clientSubscriptions_;
+    std::size_t pending_ = 0;
+
+    // Routing scratch: the pass number and the subscriptions it touched.
+    std::uint64_t epoch_ = 0;
+    std::vector<datasync::Subscription*> touched_;
+    std::vector<datasync::Subscription*> overflowed_;
+    // The delta being published here, so the in-process broker's echo of it
+    // is routed without parsing the frame back.
+    const datasync::Delta* localDelta_ = nullptr;
+    const Frame* localFrame_ = nullptr;
+
+    std::uint64_t overflows_ = 0;
+    log::RateLimit overflowLog_;
+};
+
+// Backend side: authorizeSubscription {items} -> token, publishDeltas {deltas} -> null.
+class DataSyncBackend : public RpcService {
+public:
+    DataSyncBackend(std::string name, DataSyncService& datasync);
+};
+
+}  // namespace snorky

@@ -1,0 +1,295 @@
+#include "snorky/services/datasync/datasync_service.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "snorky/errors.hpp"
+#include "snorky/services/datasync/token.hpp"
+
+namespace snorky {
+
+using datasync::Dealer;
+using datasync::Delta;
+using datasync::Subscription;
+using datasync::SubscriptionItem;
+
+namespace {
+constexpr std::uint8_t kMatchesNew = 1;  // also: the data of an insert or delete
+constexpr std::uint8_t kMatchesOld = 2;
+}  // namespace
+
+// Marks each subscription once per delta, however many of its items match,
+// and remembers it for delivery.
+struct DataSyncService::Router final : datasync::MatchSink {
+    DataSyncService& service;
+    std::uint8_t bit;
+    Router(DataSyncService& s, std::uint8_t b) : service(s), bit(b) {}
+    void match(SubscriptionItem& item) override {
+        Subscription& subscription = *item.subscription;
+        if (subscription.epoch != service.epoch_) {
+            subscription.epoch = service.epoch_;
+            subscription.matched = 0;
+            service.touched_.push_back(&subscription);
+        }
+        subscription.matched |= bit;
+    }
+};
+
+DataSyncService::DataSyncService(std::string name, Options options)
+    : RpcService(std::move(name)), options_(options), topicPrefix_("datasync:" + this->name() + ":") {
+    asyncCommand("acquireSubscription", {required("token")}, [this](const RequestPtr& req) { acquire(req); });
+    command("cancelSubscription", {required("token")}, [this](Request& req) { cancel(req); });
+}
+
+DataSyncService::~DataSyncService() {
+    if (!attached()) return;
+    for (auto& [token, subscription] : subscriptions_)
+        if (!subscription->client) node().timers().cancel(subscription->expiry);
+    for (auto& [model, dealers] : dealersByModel_) node().broker().unsubscribe(topicFor(model));
+}
+
+Dealer& DataSyncService::addDealer(datasync::DealerPtr dealer) {
+    if (!dealer) throw std::invalid_argument("null dealer");
+    if (dealers_.count(dealer->name())) throw std::invalid_argument("dealer '" + dealer->name() + "' already exists");
+    Dealer& added = *dealer;
+    auto& forModel = dealersByModel_[added.model()];
+    if (forModel.empty() && attached()) node().broker().subscribe(topicFor(added.model()), this);
+    forModel.push_back(&added);
+    dealers_.emplace(added.name(), std::move(dealer));
+    return added;
+}
+
+Dealer* DataSyncService::findDealer(std::string_view name) const {
+    auto it = dealers_.find(name);
+    return it == dealers_.end() ? nullptr : it->second.get();
+}
+
+void DataSyncService::onAttach() {
+    for (auto& [model, dealers] : dealersByModel_) node().broker().subscribe(topicFor(model), this);
+}
+
+// ---- backend side ----
+
+std::string DataSyncService::authorize(const json::array& items) {
+    if (items.size() > options_.maxItemsPerSubscription) throw RpcError(errors::kTooManyItems);
+    if (pending_ >= options_.maxPendingSubscriptions) throw RpcError(errors::kTooManyPendingSubscriptions);
+
+    // Check every item (in the original's order) before anything is created.
+    struct Prepared {
+        Dealer* dealer;
+        const json::value* query;
+        std::unique_ptr<datasync::ItemState> state;
+    };
+    std::vector<Prepared> prepared;
+    prepared.reserve(items.size());
+    for (const json::value& item : items) {
+        const json::object* fields = item.if_object();
+        if (!fields) throw RpcError(errors::kInvalidParams);
+        auto dealerName = fields->find("dealer");
+        if (dealerName == fields->end()) throw RpcError(errors::kMissingDealerField);
+        if (!dealerName->value().is_string()) throw RpcError(errors::kDealerNotString);
+        Dealer* dealer = findDealer(dealerName->value().get_string());
+        if (!dealer) throw RpcError(errors::kNoSuchDealer);
+        auto query = fields->find("query");
+        if (query == fields->end()) throw RpcError(errors::kMissingQueryField);
+        try {
+            prepared.push_back(Prepared{dealer, &query->value(), dealer->prepare(query->value())});
+        } catch (const datasync::InvalidQuery& why) {
+            SNORKY_LOG(Debug, "datasync " << name() << ": invalid query for dealer " << dealer->name() << ": "
+                                          << why.what());
+            throw RpcError(errors::kInvalidQuery);
+        }
+    }
+
+    auto subscription = std::make_unique<Subscription>();
+    do subscription->token = datasync::generateToken();
+    while (subscriptions_.count(subscription->token));
+    // Reserved up front: dealers keep pointers to the items.
+    subscription->items.reserve(prepared.size());
+    for (Prepared& p : prepared)
+        subscription->items.emplace_back(*subscription, *p.dealer, p.dealer->keepsQuery() ? *p.query : json::value(),
+                                          std::move(p.state));
+    for (SubscriptionItem& item : subscription->items) item.dealer->add(item);
+
+    std::string token = subscription->token;
+    subscription->expiry = node().timers().schedule(options_.acquireTimeout, [this, token] { expire(token); });
+    subscriptions_.emplace(token, std::move(subscription));
+    ++pending_;
+    return token;
+}
+
+void DataSyncService::publishDeltas(const json::array& deltas) {
+    std::vector<Delta> parsed;
+    parsed.reserve(deltas.size());
+    for (const json::value& delta : deltas) parsed.push_back(Delta::parse(delta));
+    for (const Delta& delta : parsed) publish(delta);
+}
+
+FramePtr DataSyncService::deltaFrame(const Delta& delta) const {
+    json::object message;
+    message["type"] = "delta";
+    message["delta"] = delta.toJson();
+    return frame(message);
+}
+
+void DataSyncService::publish(const Delta& delta) {
+    if (!dealersByModel_.count(delta.model)) return;  // every node has the same dealers
+    // Serialized once: subscribers of an insert or delete (and those staying
+    // in the view on an update) all get this very frame.
+    FramePtr frame = deltaFrame(delta);
+    // Cleared however publish() ends: a stale pointer could match a later
+    // frame allocated at the same address.
+    struct LocalDelta {
+        DataSyncService& service;
+        ~LocalDelta() {
+            service.localDelta_ = nullptr;
+            service.localFrame_ = nullptr;
+        }
+    } local{*this};
+    localDelta_ = &delta;
+    localFrame_ = frame.get();
+    node().broker().publish(topicFor(delta.model), frame);
+}
+
+// ---- routing ----
+
+void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+    if (localDelta_ && frame.get() == localFrame_) return route(*localDelta_, frame);
+    try {
+        json::value envelope = json::parse(frame->payload());
+        route(Delta::parse(envelope.at("message").at("delta")), frame);
+    } catch (const std::exception& error) {
+        SNORKY_LOG(Error, "datasync " << name() << ": unreadable delta on " << topic << ": " << error.what());
+    }
+}
+
+void DataSyncService::route(const Delta& delta, const FramePtr& frame) {
+    auto dealers = dealersByModel_.find(delta.model);
+    if (dealers == dealersByModel_.end()) return;
+    ++epoch_;
+    touched_.clear();
+    overflowed_.clear();  // in case a dealer threw during an earlier delta
+    bool update = delta.type == Delta::Type::Update;
+    Router matchesNew(*this, kMatchesNew), matchesOld(*this, kMatchesOld);
+    for (const Dealer* dealer : dealers->second) {
+        dealer->collect(update ? delta.newData : delta.data, matchesNew);
+        if (update) dealer->collect(delta.oldData, matchesOld);
+    }
+
+    // An update is what each view sees of it: a row entering the view is an
+    // insert, one leaving it a delete, one staying in it the update.
+    FramePtr insertFrame, deleteFrame;
+    for (Subscription* subscription : touched_) {
+        if (!update || subscription->matched == (kMatchesNew | kMatchesOld)) {
+            deliver(*subscription, frame);
+        } else if (subscription->matched == kMatchesNew) {
+            if (!insertFrame) insertFrame = deltaFrame(Delta::insert(delta.model, delta.newData));
+            deliver(*subscription, insertFrame);
+        } else {
+            if (!deleteFrame) deleteFrame = deltaFrame(Delta::remove(delta.model, delta.oldData));
+            deliver(*subscription, deleteFrame);
+        }
+    }
+    touched_.clear();
+
+    // Discarded only now: removing items while dealers were walking them is not allowed.
+    for (Subscription* subscription : overflowed_) {
+        ++overflows_;
+        std::uint64_t suppressed = 0;
+        if (overflowLog_.allow(suppressed))
+            SNORKY_LOG(Warn, "datasync " << name() << ": discarded a subscription not acquired after "
+                                         << options_.maxBufferedDeltas << " deltas (max_buffered_deltas)"
+                                         << (suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : ""));
+        removeSubscription(*subscription);
+    }
+    overflowed_.clear();
+}
+
+void DataSyncService::deliver(Subscription& subscription, const FramePtr& frame) {
+    if (subscription.client) return subscription.client->send(frame);
+    if (subscription.buffer.size() >= options_.maxBufferedDeltas) {
+        overflowed_.push_back(&subscription);
+        return;
+    }
+    subscription.buffer.push_back(frame);
+}
+
+// ---- frontend side ----
+
+void DataSyncService::acquire(const RequestPtr& request) {
+    const json::value& token = request->param("token");
+    if (!token.is_string()) throw RpcError(errors::kTokenNotString);
+    auto it = subscriptions_.find(std::string(token.get_string()));
+    // A token is acquired once; after that it names the owner's subscription only.
+    if (it == subscriptions_.end() || it->second->client) throw RpcError(errors::kNoSuchSubscription);
+    Subscription& subscription = *it->second;
+    const ClientPtr& client = request->client();
+
+    auto& held = clientSubscriptions_[client.get()];
+    if (held.size() >= options_.maxSubscriptionsPerClient) {
+        if (held.empty()) clientSubscriptions_.erase(client.get());
+        throw RpcError(errors::kTooManySubscriptions);  // the subscription stays pending
+    }
+    held.push_back(&subscription);
+    subscription.client = client;
+    node().timers().cancel(subscription.expiry);
+    --pending_;
+
+    // The reply first, then what happened since the backend's query, in order.
+    request->resolve(nullptr);
+    std::vector<FramePtr> buffered = std::move(subscription.buffer);
+    subscription.buffer = {};
+    for (const FramePtr& frame : buffered) client->send(frame);
+}
+
+void DataSyncService::cancel(Request& request) {
+    const json::value& token = request.param("token");
+    if (!token.is_string()) throw RpcError(errors::kTokenNotString);
+    auto it = subscriptions_.find(std::string(token.get_string()));
+    if (it == subscriptions_.end() || it->second->client != request.client())
+        throw RpcError(errors::kNoSuchSubscription);
+    removeSubscription(*it->second);
+}
+
+void DataSyncService::expire(const std::string& token) {
+    auto it = subscriptions_.find(token);
+    if (it == subscriptions_.end() || it->second->client) return;
+    SNORKY_LOG(Debug, "datasync " << name() << ": subscription not acquired in time, discarded");
+    it->second->expiry = 0;
+    removeSubscription(*it->second);
+}
+
+void DataSyncService::removeSubscription(Subscription& subscription) {
+    for (SubscriptionItem& item : subscription.items) item.dealer->remove(item);
+    if (subscription.client) {
+        auto held = clientSubscriptions_.find(subscription.client.get());
+        if (held != clientSubscriptions_.end()) {
+            auto& list = held->second;
+            list.erase(std::remove(list.begin(), list.end(), &subscription), list.end());
+            if (list.empty()) clientSubscriptions_.erase(held);
+        }
+    } else {
+        if (subscription.expiry) node().timers().cancel(subscription.expiry);
+        --pending_;
+    }
+    std::string token = std::move(subscription.token);
+    subscriptions_.erase(token);  // frees `subscription`
+}
+
+void DataSyncService::onDisconnect(const ClientPtr& client) {
+    auto held = clientSubscriptions_.find(client.get());
+    if (held == clientSubscriptions_.end()) return;
+    std::vector<Subscription*> subscriptions = held->second;
+    for (Subscription* subscription : subscriptions) removeSubscription(*subscription);
+}
+
+// ---- DataSyncBackend ----
+
+DataSyncBackend::DataSyncBackend(std::string name, DataSyncService& datasync) : RpcService(std::move(name)) {
+    command("authorizeSubscription", {required("items", ParamType::Array)},
+            [&datasync](Request& req) { return datasync.authorize(req.param("items").get_array()); });
+    command("publishDeltas", {required("deltas", ParamType::Array)},
+            [&datasync](Request& req) { datasync.publishDeltas(req.param("deltas").get_array()); });
+}
+
+}  // namespace snorky

@@ -1,0 +1,93 @@
+import { Snorky, Auth, Chat } from "/lib/index.js";
+import { snorkyUrl, showStatus } from "/demo_config.js";
+
+const params = new URLSearchParams(location.search);
+const channel = params.get("channel") ?? "lobby";
+const loginUrl = params.get("login") ?? `${location.protocol}//${location.hostname}:5802/login`;
+const $ = (id) => document.getElementById(id);
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = !text;
+}
+
+// The token comes from the application's login (here the demo login server), never
+// from the backend directly: the browser must not know the backend key.
+async function login(name) {
+  const response = await fetch(loginUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
+  return body;
+}
+
+function addLine(cssClass, from, text, timestamp) {
+  const item = document.createElement("li");
+  item.className = cssClass;
+  const who = document.createElement("strong");
+  who.textContent = from ? `${from}: ` : "";
+  const body = document.createElement("span");
+  body.className = "body";
+  body.textContent = text;
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.textContent = timestamp ? new Date(timestamp).toLocaleTimeString() : "";
+  item.append(who, body, meta);
+  $("messages").append(item);
+  item.scrollIntoView({ block: "nearest" });
+}
+
+function renderMembers(members) {
+  $("members").replaceChildren(
+    ...members.map((member) => {
+      const item = document.createElement("li");
+      item.textContent = typeof member === "string" ? member : JSON.stringify(member);
+      return item;
+    }),
+  );
+}
+
+async function enter(name) {
+  const { token, identity } = await login(name);
+  const snorky = new Snorky(snorkyUrl(), { auth: Auth, chat: Chat }, { debug: params.has("debug") });
+  showStatus(snorky, $("status"));
+  const { auth, chat } = snorky.services;
+  chat.on("message", (m) => addLine("message", m.from, m.body, m.timestamp));
+  chat.on("presence", (p) => addLine("presence meta", "", `${p.from} ${p.status}`, p.timestamp));
+  chat.on("members", ({ members }) => renderMembers(members));
+  auth.on("restoreFailed", () => showError("Your session expired: reload the page to sign in again."));
+  await auth.authenticate({ token });
+  await chat.join({ channel });
+  $("channel").textContent = channel;
+  $("login").hidden = true;
+  $("room").hidden = false;
+  document.body.dataset.user = identity;
+  $("compose").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("body").value.trim();
+    if (!text) return;
+    $("body").value = "";
+    try {
+      await chat.send({ channel, body: text });
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+  window.snorky = snorky;
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("");
+  const button = event.submitter ?? $("login").querySelector("button");
+  button.disabled = true;
+  try {
+    await enter($("name").value.trim());
+  } catch (error) {
+    showError(error.message);
+    button.disabled = false;
+  }
+});
