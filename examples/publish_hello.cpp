@@ -2,7 +2,7 @@
 // service "pubsub_backend"; every browser subscribed to "announcements" on the
 // frontend `pubsub` service receives it.
 //
-//   SNORKY_BACKEND_KEY=swordfish ./publish_hello
+//   SNORKY_BACKEND_KEY=swordfish build/src/connector/example_publish_hello
 //
 // SNORKY_BACKEND_URL overrides the default http://127.0.0.1:5801/backend.
 #include <cstdlib>
