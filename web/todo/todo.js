@@ -25,7 +25,11 @@ function showError(error) {
 }
 
 function render() {
-  const items = todos.map((todo) => {
+  // In the application's order (by id, as its query sorts): a row that moves out of the
+  // view and back in arrives as an insert at the end of the array, yet must show where
+  // a reload would show it.
+  const sorted = [...todos].sort((a, b) => a.id - b.id);
+  const items = sorted.map((todo) => {
     const item = document.createElement("li");
     item.className = todo.done ? "row done" : "row";
     item.dataset.id = todo.id;
@@ -50,9 +54,19 @@ function render() {
 
 // Data and subscription come together from the web application, which authorized
 // the subscription before it queried its database: no change can fall in between.
-async function load() {
+// One view at a time: deltas do not say which subscription they belong to, so the old
+// view's subscription is cancelled before the new view's rows are shown. A load asked
+// for while another runs waits for it (and only the latest one asked for runs).
+let queue = Promise.resolve();
+function load() {
   const generation = ++loading;
   document.body.dataset.ready = "false";
+  const run = queue.then(() => (generation === loading ? loadView(generation) : undefined));
+  queue = run.catch(() => {}); // a failed load (shown by the caller) must not stop the next
+  return run;
+}
+
+async function loadView(generation) {
   if (token) {
     const old = token;
     token = null;
@@ -60,13 +74,14 @@ async function load() {
     await datasync.cancelSubscription({ token: old }).catch(() => {}); // gone already after a reconnect
   }
   const answer = await api.view(doneFor[filter]);
-  // A newer load() started meanwhile: drop this answer (its token expires unused).
+  // A newer load() was asked for meanwhile: it queries again (this token expires unused).
   if (generation !== loading) return;
   todos.splice(0, todos.length, ...answer.tasks);
   render();
   await datasync.acquireSubscription({ token: answer.token });
+  // Kept even if a newer load() was asked for meanwhile: that one cancels it first.
   token = answer.token;
-  document.body.dataset.ready = "true";
+  if (generation === loading) document.body.dataset.ready = "true";
 }
 
 processor.on("change", render);

@@ -2,7 +2,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SnorkyServer, repoRoot, backendKey, listenersToml, pubsubToml, identityToml, chatToml, datasyncToml, startOrSkip } from "../support/server.js";
+import { SnorkyServer, repoRoot, listenersToml, pubsubToml, identityToml, chatToml, datasyncToml, startOrSkip } from "../support/server.js";
 import { backendOf } from "../support/clients.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
 import { startLoginServer } from "../support/login_server.js";
@@ -102,11 +102,11 @@ test("chat: two pages sign in through the demo login server and talk", async (t)
   assert.equal(badName.status, 400);
 });
 
-test("to-do: the filtered live list follows changes made by another browser", async (t) => {
+test("to-do: the filtered live list follows changes made in another tab (real to-do app)", async (t) => {
   const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + datasyncToml);
   if (!server) return;
   cleanups.push(() => server.dispose());
-  const app = await startTodoApp({ backendUrl: server.backendUrl, backendKey, allowedOrigin: server.httpUrl });
+  const app = await startTodoApp(server, { allowedOrigins: [server.httpUrl] });
   cleanups.push(() => app.close());
   const b = await browser(t);
   const url = `${server.httpUrl}/todo/?api=${encodeURIComponent(app.url)}`;

@@ -1,7 +1,6 @@
 // Headless Debian Chromium driven by playwright-core: never a downloaded browser.
 import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./server.js";
 
@@ -19,33 +18,33 @@ const args = [
   "--disable-sync",
 ];
 
-/** A browser context with a fresh profile; close() removes the profile. */
+/** Headless Chromium (a throwaway profile) with one shared context: newPage() opens a
+ *  tab there; newBrowserPage() opens a page in a context of its own, as another browser
+ *  would (no shared cookies, storage or cache). */
 export async function launchBrowser() {
-  const profile = mkdtempSync(join(tmpdir(), "snorky-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args,
-    viewport: { width: 1000, height: 700 },
-  });
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args });
+  const contextOptions = { viewport: { width: 1000, height: 700 } };
+  const context = await browser.newContext(contextOptions);
   // Everything the pages log ends up in the test output when a test fails.
   const logs = [];
   const watch = (page, label) => {
     page.on("console", (m) => logs.push(`[${label} console.${m.type()}] ${m.text()}`));
     page.on("pageerror", (e) => logs.push(`[${label} pageerror] ${e.message}`));
+    return page;
   };
   let count = 0;
   return {
     context,
     logs,
     async newPage(label = `page${++count}`) {
-      const page = await context.newPage();
-      watch(page, label);
-      return page;
+      return watch(await context.newPage(), label);
+    },
+    async newBrowserPage(label = `page${++count}`) {
+      const own = await browser.newContext(contextOptions);
+      return watch(await own.newPage(), label);
     },
     async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }

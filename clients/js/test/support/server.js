@@ -16,17 +16,19 @@ export const identitySecret = "test-identity-secret-0123456789abcdef";
 export class MissingServiceType extends Error {}
 
 export class SnorkyServer {
-  /** toml: the config text; `port = 0` lines are replaced by known ports on restart(). */
-  constructor(toml) {
+  /** toml: the config text; `port = 0` lines are replaced by known ports on restart().
+   *  args: more command-line arguments (e.g. ["--static-dir", dir]). */
+  constructor(toml, { args = [] } = {}) {
     this.toml = toml;
+    this.args = args;
     this.dir = mkdtempSync(join(tmpdir(), "snorky-js-test-"));
     this.logs = "";
     this.child = null;
     this.listeners = [];
   }
 
-  static async start(toml) {
-    const server = new SnorkyServer(toml);
+  static async start(toml, options) {
+    const server = new SnorkyServer(toml, options);
     await server.launch_(toml);
     return server;
   }
@@ -59,7 +61,7 @@ export class SnorkyServer {
     const ready = join(this.dir, "ready.json");
     rmSync(ready, { force: true });
     writeFileSync(config, toml);
-    const child = spawn(binary, ["--config", config, "--ready-file", ready], {
+    const child = spawn(binary, ["--config", config, "--ready-file", ready, ...this.args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SNORKY_BACKEND_KEY: backendKey },
     });
@@ -148,9 +150,9 @@ export function sleep(ms) {
 
 /** Starts a server, or skips the test when this build lacks a service type (unless
  *  SNORKY_REQUIRE_ALL=1, which CI sets once every service is merged). */
-export async function startOrSkip(t, toml) {
+export async function startOrSkip(t, toml, options) {
   try {
-    return await SnorkyServer.start(toml);
+    return await SnorkyServer.start(toml, options);
   } catch (error) {
     if (error instanceof MissingServiceType && process.env.SNORKY_REQUIRE_ALL !== "1") {
       t.skip(error.message);
@@ -172,6 +174,14 @@ export async function eventually(check, ms = 5000, what = "condition") {
 }
 
 // ---- config pieces ----
+
+/** A config file of the repository (e.g. examples/todo/snorky.toml) on free ports of
+ *  127.0.0.1: every `port = N` becomes `port = 0`, every address 127.0.0.1. */
+export function repoConfigToml(path) {
+  return readFileSync(join(repoRoot, path), "utf8")
+    .replace(/^port\s*=\s*\d+\s*$/gm, "port = 0")
+    .replace(/^address\s*=\s*"[^"]*"\s*$/gm, 'address = "127.0.0.1"');
+}
 
 export const listenersToml = ({ staticDir } = {}) => `
 [server]
