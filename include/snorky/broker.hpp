@@ -82,6 +82,14 @@ public:
     virtual void readKey(const std::string& key, ReadDone done) { done(Result::Unavailable, ""); }
     // Every live key starting with `prefix`, sorted.
     virtual void listKeys(const std::string& prefix, ListDone done) { done(Result::Unavailable, {}); }
+    // Small shared maps (a Redis hash): field -> value. The whole map expires
+    // `ttl` after its last mapSet; per-field liveness is the caller's business
+    // (e.g. an expiry time in the value).
+    using MapDone = std::function<void(Result, std::map<std::string, std::string> fields)>;
+    virtual void mapSet(const std::string& key, const std::string& field, const std::string& value,
+                        std::chrono::milliseconds ttl) {}
+    virtual void mapDelete(const std::string& key, const std::string& field) {}
+    virtual void mapRead(const std::string& key, MapDone done) { done(Result::Unavailable, {}); }
     // This node's id, unique in the cluster: a topic named after it reaches
     // this node only ("one node" addressing, e.g. a direct message).
     virtual const std::string& nodeId() const {
@@ -103,6 +111,10 @@ public:
     void releaseKey(const std::string& key, const std::string& value) override;
     void readKey(const std::string& key, ReadDone done) override;
     void listKeys(const std::string& prefix, ListDone done) override;
+    void mapSet(const std::string& key, const std::string& field, const std::string& value,
+                std::chrono::milliseconds ttl) override;
+    void mapDelete(const std::string& key, const std::string& field) override;
+    void mapRead(const std::string& key, MapDone done) override;
     const std::string& nodeId() const override { return nodeId_; }
 
 private:
@@ -116,6 +128,11 @@ private:
 
     std::unordered_map<std::string, BrokerListener*> listeners_;
     std::map<std::string, Entry> keys_;  // sorted, for listKeys
+    struct Map {
+        std::map<std::string, std::string> fields;
+        Clock::time_point expires;
+    };
+    std::unordered_map<std::string, Map> maps_;
     std::uint64_t claims_ = 0;
     std::string nodeId_ = "local";
 };

@@ -59,6 +59,10 @@ public:
     void releaseKey(const std::string& key, const std::string& value) override;
     void readKey(const std::string& key, ReadDone done) override;
     void listKeys(const std::string& prefix, ListDone done) override;
+    void mapSet(const std::string& key, const std::string& field, const std::string& value,
+                std::chrono::milliseconds ttl) override;
+    void mapDelete(const std::string& key, const std::string& field) override;
+    void mapRead(const std::string& key, MapDone done) override;
     // Random per process: tells this node's messages from the others'.
     const std::string& nodeId() const override;
 

@@ -637,6 +637,35 @@ void RedisBroker::readKey(const std::string& key, ReadDone done) {
     });
 }
 
+void RedisBroker::mapSet(const std::string& key, const std::string& field, const std::string& value,
+                         std::chrono::milliseconds ttl) {
+    if (!impl_->up) return;
+    std::string full = impl_->options.prefix + key, ms = std::to_string(ttl.count());
+    auto none = [](const redisReply*) { return std::function<void()>(); };
+    // Two commands on one connection: applied in this order.
+    impl_->send({"HSET", full, field, value}, none);
+    impl_->send({"PEXPIRE", full, ms}, none);
+}
+
+void RedisBroker::mapDelete(const std::string& key, const std::string& field) {
+    if (!impl_->up) return;
+    std::string full = impl_->options.prefix + key;
+    impl_->send({"HDEL", full, field}, [](const redisReply*) { return std::function<void()>(); });
+}
+
+void RedisBroker::mapRead(const std::string& key, MapDone done) {
+    if (!impl_->up) return done(Result::Unavailable, {});
+    std::string full = impl_->options.prefix + key;
+    impl_->send({"HGETALL", full}, [done = std::move(done)](const redisReply* r) {
+        if (!r || r->type != REDIS_REPLY_ARRAY) return std::function<void()>([done] { done(Result::Unavailable, {}); });
+        std::map<std::string, std::string> fields;
+        for (std::size_t i = 0; i + 1 < r->elements; i += 2)
+            fields.emplace(std::string(r->element[i]->str, r->element[i]->len),
+                           std::string(r->element[i + 1]->str, r->element[i + 1]->len));
+        return std::function<void()>([done, fields = std::move(fields)]() mutable { done(Result::Ok, std::move(fields)); });
+    });
+}
+
 void RedisBroker::listKeys(const std::string& prefix, ListDone done) {
     if (!impl_->up) return done(Result::Unavailable, {});
     auto state = std::make_shared<ScanState>();

@@ -65,4 +65,30 @@ void MemoryBroker::listKeys(const std::string& prefix, ListDone done) {
     done(Result::Ok, std::move(out));
 }
 
+void MemoryBroker::mapSet(const std::string& key, const std::string& field, const std::string& value,
+                          std::chrono::milliseconds ttl) {
+    Map& map = maps_[key];
+    if (map.expires <= Clock::now()) map.fields.clear();  // expired as a whole
+    map.fields[field] = value;
+    map.expires = Clock::now() + ttl;
+}
+
+void MemoryBroker::mapDelete(const std::string& key, const std::string& field) {
+    auto it = maps_.find(key);
+    if (it == maps_.end()) return;
+    it->second.fields.erase(field);
+    if (it->second.fields.empty()) maps_.erase(it);
+}
+
+void MemoryBroker::mapRead(const std::string& key, MapDone done) {
+    auto it = maps_.find(key);
+    if (it == maps_.end()) return done(Result::Ok, {});
+    if (it->second.expires <= Clock::now()) {
+        maps_.erase(it);
+        return done(Result::Ok, {});
+    }
+    std::map<std::string, std::string> fields = it->second.fields;  // a copy: done may change maps_
+    done(Result::Ok, std::move(fields));
+}
+
 }  // namespace snorky

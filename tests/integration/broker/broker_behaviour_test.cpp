@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -257,6 +258,39 @@ protected:
     }
 };
 TYPED_TEST_SUITE(ClusterState, Engines, EngineNames);
+
+TYPED_TEST(ClusterState, MapsSetDeleteReadAndExpireAsAWhole) {
+    using namespace std::chrono_literals;
+    using Fields = std::map<std::string, std::string>;
+    auto read = [this](const std::string& key) {
+        Awaited<std::tuple<R, Fields>> a;
+        {
+            std::lock_guard guard(this->node->serviceLock());
+            this->broker().mapRead(key, [cb = a.callback()](R r, Fields f) { cb(r, std::move(f)); });
+        }
+        auto r = a.wait();
+        EXPECT_TRUE(r.has_value());
+        return r ? std::get<1>(*r) : Fields{};
+    };
+    auto set = [this](const std::string& key, const std::string& field, const std::string& value,
+                      std::chrono::milliseconds ttl) {
+        std::lock_guard guard(this->node->serviceLock());
+        this->broker().mapSet(key, field, value, ttl);
+    };
+    set("room", "alice", "1", 5000ms);
+    set("room", "bob", "2", 5000ms);
+    set("room", "alice", "3", 5000ms);
+    EXPECT_EQ(read("room"), (Fields{{"alice", "3"}, {"bob", "2"}}));
+    {
+        std::lock_guard guard(this->node->serviceLock());
+        this->broker().mapDelete("room", "bob");
+    }
+    EXPECT_EQ(read("room"), (Fields{{"alice", "3"}}));
+    EXPECT_TRUE(read("empty").empty());
+    set("short", "x", "1", 150ms);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(read("short").empty());
+}
 
 TYPED_TEST(ClusterState, ClaimIsExclusiveUntilTheOwnerReleases) {
     EXPECT_EQ(this->claim("names:alice", "n1"), R::Ok);
