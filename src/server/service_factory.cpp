@@ -152,6 +152,7 @@ void addChat(ServiceFactory& factory) {
         ChatService::Options options;
         options.maxChannelsPerClient = size(o, "max_channels_per_client", options.maxChannelsPerClient);
         options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
+        options.presenceTtl = std::chrono::seconds(o.integer("presence_ttl", options.presenceTtl.count() / 1000, 3, 86400));
         return std::make_shared<ChatService>(name, options);
     });
 }

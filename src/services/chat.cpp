@@ -5,41 +5,68 @@
 #include <ctime>
 
 #include "snorky/errors.hpp"
+#include "snorky/node.hpp"
 
 namespace snorky {
 
 ChatService::ChatService(std::string name, Options options, Clock clock)
-    : RpcService(std::move(name)), options_(options), clock_(std::move(clock)), topicPrefix_("chat:" + this->name() + ":") {
-    command("join", {required("channel")}, [this](Request& req) {
-        const ClientPtr& client = authenticated(req);
-        std::string key = canonicalJson(req.param("channel"));
+    : RpcService(std::move(name)),
+      options_(options),
+      clock_(std::move(clock)),
+      topicPrefix_("chat:" + this->name() + ":"),
+      presenceKeyPrefix_("chat:" + this->name() + ":presence:"),
+      presencePayloadPrefix_("{\"service\":" + json::serialize(json::string(this->name())) +
+                             ",\"message\":{\"type\":\"presence\"") {
+    asyncCommand("join", {required("channel")}, [this](const RequestPtr& req) {
+        const ClientPtr& client = req->client();
+        if (!client->authenticated()) return req->reject(errors::kNotAuthenticated);
+        std::string key = canonicalJson(req->param("channel"));
         auto& held = clientChannels_[client.get()];
         bool already = std::any_of(held.begin(), held.end(), [&](const Joined& j) { return j.channelKey == key; });
         if (already || held.size() >= options_.maxChannelsPerClient) {
             if (held.empty()) clientChannels_.erase(client.get());
-            throw RpcError(already ? errors::kAlreadyJoined : errors::kTooManyChannels);
+            return req->reject(already ? errors::kAlreadyJoined : errors::kTooManyChannels);
         }
 
         auto [it, created] = channels_.try_emplace(key);
         Channel& channel = it->second;
         if (created) {
-            channel.value = req.param("channel");
+            channel.value = req->param("channel");
             node().broker().subscribe(topicFor(key), this);
         }
         std::string identityKey = canonicalJson(client->identity());
         auto member = channel.members.find(identityKey);
-        if (member == channel.members.end()) {
-            // Announced before the joiner is added: only those already there hear it.
-            if (!created) publishPresence(key, channel, client->identity(), "joined");
+        bool newHere = member == channel.members.end();
+        if (newHere) {
             member = channel.members.emplace(identityKey, Member{client->identity(), {}}).first;
+            touchPresence(key, identityKey);  // before the read below, which then includes it
         }
         member->second.connections.push_back(client);
-        held.push_back(Joined{std::move(key), std::move(identityKey)});
+        held.push_back(Joined{key, identityKey});
 
-        json::array members;
-        members.reserve(channel.members.size());
-        for (const auto& [k, m] : channel.members) members.push_back(m.identity);
-        return json::object{{"members", std::move(members)}};
+        // The other nodes' members decide the announcement and the reply.
+        node().broker().mapRead(presenceKey(key), [this, req, key, identityKey, newHere](
+                                                      Broker::Result result, std::map<std::string, std::string> fields) {
+            auto channelIt = channels_.find(key);
+            if (channelIt == channels_.end()) return req->reject(errors::kNotJoined);  // left meanwhile
+            Channel& channel = channelIt->second;
+            std::map<std::string, json::value> everyone;
+            if (result == Broker::Result::Ok) everyone = remoteMembers(key, fields);
+            bool elsewhere = everyone.count(identityKey) > 0;
+            for (const auto& [k, m] : everyone) channel.remote.insert(k);
+            auto member = channel.members.find(identityKey);
+            // New to the cluster: the others hear it (this identity's own connections do not).
+            if (newHere && !elsewhere && member != channel.members.end()) {
+                silenced_ = &member->second;
+                publishPresence(key, channel, member->second.identity, "joined");
+                silenced_ = nullptr;
+            }
+            for (const auto& [k, m] : channel.members) everyone.emplace(k, m.identity);
+            json::array members;
+            members.reserve(everyone.size());
+            for (auto& [k, identity] : everyone) members.push_back(std::move(identity));
+            req->resolve(json::object{{"members", std::move(members)}});
+        });
     });
     command("leave", {required("channel")}, [this](Request& req) {
         const ClientPtr& client = authenticated(req);
@@ -82,6 +109,7 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
 
 ChatService::~ChatService() {
     if (!attached()) return;
+    node().timers().cancel(heartbeatTimer_);
     for (const auto& [key, channel] : channels_) node().broker().unsubscribe(topicFor(key));
 }
 
@@ -129,6 +157,106 @@ void ChatService::publishPresence(const std::string& key, const Channel& channel
     node().broker().publish(topicFor(key), frame(presence));
 }
 
+namespace {
+constexpr char kFieldSeparator = '\x1f';  // never inside canonical JSON (control characters are escaped)
+
+std::int64_t epochMillis(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+std::string ChatService::field(const std::string& identityKey) {
+    return identityKey + kFieldSeparator + node().broker().nodeId();
+}
+
+void ChatService::touchPresence(const std::string& channelKey, const std::string& identityKey) {
+    std::string expires = std::to_string(epochMillis(clock_()) + options_.presenceTtl.count());
+    node().broker().mapSet(presenceKey(channelKey), field(identityKey), expires, options_.presenceTtl);
+}
+
+std::map<std::string, json::value> ChatService::remoteMembers(const std::string& channelKey,
+                                                              const std::map<std::string, std::string>& fields) {
+    std::map<std::string, json::value> out;
+    const std::string& self = node().broker().nodeId();
+    std::int64_t now = epochMillis(clock_());
+    for (const auto& [name, value] : fields) {
+        auto cut = name.rfind(kFieldSeparator);
+        if (cut == std::string::npos) continue;
+        std::int64_t expires = 0;
+        try {
+            expires = std::stoll(value);
+        } catch (const std::exception&) {
+        }
+        if (expires <= now) {
+            node().broker().mapDelete(presenceKey(channelKey), name);  // a node that died: tidy up
+            continue;
+        }
+        if (std::string_view(name).substr(cut + 1) == self) continue;
+        std::string identityKey = name.substr(0, cut);
+        if (out.count(identityKey)) continue;
+        try {
+            out.emplace(identityKey, json::parse(identityKey));
+        } catch (const std::exception&) {
+        }
+    }
+    return out;
+}
+
+void ChatService::onAttach() {
+    heartbeatTimer_ = node().timers().schedule(options_.presenceTtl / 3, [this] { heartbeat(); });
+}
+
+void ChatService::heartbeat() {
+    for (auto& [key, channel] : channels_) {
+        for (const auto& [identityKey, member] : channel.members) touchPresence(key, identityKey);
+        // Identities whose node stopped refreshing: tell our members they left.
+        node().broker().mapRead(presenceKey(key), [this, key = key](Broker::Result result,
+                                                                     std::map<std::string, std::string> fields) {
+            if (result != Broker::Result::Ok) return;  // engine down: decide nothing
+            auto it = channels_.find(key);
+            if (it == channels_.end()) return;
+            Channel& channel = it->second;
+            std::map<std::string, json::value> live = remoteMembers(key, fields);
+            std::set<std::string> gone;
+            for (const std::string& identityKey : channel.remote)
+                if (!live.count(identityKey) && !channel.members.count(identityKey)) gone.insert(identityKey);
+            channel.remote.clear();
+            for (auto& [identityKey, identity] : live) channel.remote.insert(identityKey);
+            for (const std::string& identityKey : gone) {
+                json::object presence;
+                presence["type"] = "presence";
+                presence["from"] = json::parse(identityKey);
+                presence["channel"] = channel.value;
+                presence["status"] = "left";
+                presence["timestamp"] = timestamp(clock_());
+                FramePtr shared = frame(presence);  // to this node's members only: every node does its own
+                for (const auto& [k, member] : channel.members)
+                    for (const ClientPtr& connection : member.connections) connection->send(shared);
+            }
+        });
+    }
+    heartbeatTimer_ = node().timers().schedule(options_.presenceTtl / 3, [this] { heartbeat(); });
+}
+
+void ChatService::announceLeft(const std::string& channelKey, const json::value& channelValue,
+                               const json::value& identity, const std::string& identityKey) {
+    // "left" only when no other node still has the identity in the channel.
+    node().broker().mapRead(presenceKey(channelKey), [this, channelKey, channelValue, identity, identityKey](
+                                                          Broker::Result result, std::map<std::string, std::string> fields) {
+        if (result == Broker::Result::Ok && remoteMembers(channelKey, fields).count(identityKey)) return;
+        auto it = channels_.find(channelKey);
+        if (it != channels_.end() && it->second.members.count(identityKey)) return;  // back here meanwhile
+        json::object presence;
+        presence["type"] = "presence";
+        presence["from"] = identity;
+        presence["channel"] = channelValue;
+        presence["status"] = "left";
+        presence["timestamp"] = timestamp(clock_());
+        // Published even with no member left here: other nodes' members hear it.
+        node().broker().publish(topicFor(channelKey), frame(presence));
+    });
+}
+
 void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
     auto channelIt = channels_.find(joined.channelKey);
     if (channelIt == channels_.end()) return;
@@ -140,20 +268,34 @@ void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
     if (!connections.empty()) return;  // the identity is still here on another device
 
     json::value identity = std::move(memberIt->second.identity);
+    json::value channelValue = channel.value;
     channel.members.erase(memberIt);
+    node().broker().mapDelete(presenceKey(joined.channelKey), field(joined.identityKey));
     if (channel.members.empty()) {
         channels_.erase(channelIt);
         node().broker().unsubscribe(topicFor(joined.channelKey));
-        return;
     }
-    publishPresence(joined.channelKey, channel, identity, "left");
+    announceLeft(joined.channelKey, channelValue, identity, joined.identityKey);
 }
 
 void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
-    for (const auto& [key, member] : it->second.members)
+    Channel& channel = it->second;
+    if (frame->payload().substr(0, presencePayloadPrefix_.size()) == presencePayloadPrefix_) {
+        // Keep track of who is on other nodes, to notice when their node dies.
+        try {
+            json::value message = json::parse(frame->payload()).at("message");
+            std::string identityKey = canonicalJson(message.at("from"));
+            if (message.at("status") == "joined") channel.remote.insert(identityKey);
+            else channel.remote.erase(identityKey);
+        } catch (const std::exception&) {
+        }
+    }
+    for (const auto& [key, member] : channel.members) {
+        if (&member == silenced_) continue;
         for (const ClientPtr& connection : member.connections) connection->send(frame);
+    }
 }
 
 void ChatService::onDisconnect(const ClientPtr& client) {

@@ -9,19 +9,30 @@
 // one the channel keeps.
 //
 // Messages and presence go through the node's Broker (topic per channel), one
-// shared frame per event. Member lists, and therefore presence decisions, are
-// node-local for now; read receipts go straight to the reader's other local
-// connections.
+// shared frame per event; read receipts go straight to the reader's other
+// local connections (only those on the same node).
+//
+// Across nodes (docs/scale-out.md) presence is per identity in the cluster:
+// each node keeps, in the Broker's shared map "chat:<service>:presence:<channel>",
+// one field per (identity, node) holding an expiry time it refreshes every
+// presenceTtl / 3. "joined" is announced when no other node has the identity,
+// "left" when its last connection in the cluster goes, and join lists every
+// node's members. A node killed without a goodbye stops refreshing: each
+// other node notices the expired fields on its next sweep and tells its own
+// members "left". Two nodes joining the same identity at the same instant
+// may both announce it (no cluster-wide lock).
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "snorky/broker.hpp"
 #include "snorky/rpc_service.hpp"
+#include "snorky/timers.hpp"
 
 namespace snorky {
 
@@ -30,6 +41,8 @@ public:
     struct Options {
         std::size_t maxChannelsPerClient = 100;  // channels one connection may join
         std::size_t maxBodyBytes = 65536;        // serialized body of one message
+        // How long a node's presence outlives it (kill -9); refreshed every presenceTtl / 3.
+        std::chrono::milliseconds presenceTtl{30000};
     };
     using Clock = std::function<std::chrono::system_clock::time_point()>;
 
@@ -55,14 +68,25 @@ private:
     };
     struct Channel {
         json::value value;                     // the channel as clients named it
-        std::map<std::string, Member> members;  // canonical identity -> member
+        std::map<std::string, Member> members;  // canonical identity -> member (local connections)
+        std::set<std::string> remote;           // identities seen on other nodes (canonical)
     };
     struct Joined {
         std::string channelKey;
         std::string identityKey;
     };
 
+    void onAttach() override;
     void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    std::string presenceKey(const std::string& channelKey) const { return presenceKeyPrefix_ + channelKey; }
+    std::string field(const std::string& identityKey);
+    void touchPresence(const std::string& channelKey, const std::string& identityKey);
+    // Identities live on other nodes, from the shared map's fields (stale ones are deleted).
+    std::map<std::string, json::value> remoteMembers(const std::string& channelKey,
+                                                     const std::map<std::string, std::string>& fields);
+    void heartbeat();
+    void announceLeft(const std::string& channelKey, const json::value& channelValue, const json::value& identity,
+                      const std::string& identityKey);
     std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
     const ClientPtr& authenticated(Request& req) const;
     // The client's membership of the channel named in the request, or "Not joined".
@@ -74,6 +98,10 @@ private:
     Options options_;
     Clock clock_;
     std::string topicPrefix_;
+    std::string presenceKeyPrefix_;
+    std::string presencePayloadPrefix_;  // how a presence frame of this service starts
+    const Member* silenced_ = nullptr;   // not told its own "joined" (set during that publish)
+    Timers::Handle heartbeatTimer_ = 0;
     std::unordered_map<std::string, Channel> channels_;                 // canonical channel -> channel
     std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
 };

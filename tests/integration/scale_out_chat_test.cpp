@@ -1,0 +1,124 @@
+// Chat across three `snorky` nodes on one redis-server: members listed from
+// every node, "joined"/"left" once per identity in the cluster (several
+// devices on several nodes count once), messages to every node, and no ghost
+// left behind by a node killed with SIGKILL.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+#include "support/clients.hpp"
+#include "support/redis_process.hpp"
+#include "support/server_process.hpp"
+
+using namespace snorky::it;
+
+namespace {
+
+const std::string kSecret = "it-secret-0123456789abcdef0123456789";
+
+std::string chatConfig(const std::string& engineUrl) {
+    std::string config = basicConfig(true, "", R"(
+[[service]]
+name = "auth"
+type = "auth"
+registry = "frontend"
+
+[[service]]
+name = "auth_backend"
+type = "auth_backend"
+registry = "backend"
+auth = "auth"
+
+[[service]]
+name = "chat"
+type = "chat"
+registry = "frontend"
+presence_ttl = 3
+)");
+    config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
+    return config;
+}
+
+// The next notification of `type` (others are skipped), or null after the timeout.
+json::value next(WsClient& client, const char* type, std::chrono::milliseconds timeout = 3000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto envelope = client.receive(left);
+        if (!envelope) break;
+        auto& m = envelope->at("message");
+        if (m.at("type") == type) return m;
+    }
+    return nullptr;
+}
+
+json::value presence(const char* who, const char* status) {
+    return json::object{{"from", who}, {"status", status}};
+}
+json::value summary(const json::value& m) {
+    if (m.is_null()) return nullptr;
+    return json::object{{"from", m.at("from")}, {"status", m.at("status")}};
+}
+
+class ScaleOutChat : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
+        redis = std::make_unique<RedisProcess>();
+        for (int i = 0; i < 3; ++i)
+            nodes.push_back(std::make_unique<ServerProcess>(chatConfig(redis->url()),
+                                                            std::map<std::string, std::string>{{"SNORKY_IDENTITY_SECRET", kSecret}}));
+    }
+    std::unique_ptr<WsClient> connectAs(int node, const char* identity) {
+        json::value reply = backendCall(nodes[node]->backendPort(), "auth_backend", "mintToken", {{"identity", identity}});
+        auto client = std::make_unique<WsClient>(nodes[node]->frontendPort(), "/ws?token=" + std::string(reply.at("data").as_string()));
+        return client;
+    }
+    json::value join(WsClient& client) {
+        auto reply = client.request("chat", "join", {{"channel", "room"}});
+        return reply.at("type") == "response" ? reply.at("data").at("members") : reply;
+    }
+    std::unique_ptr<RedisProcess> redis;
+    std::vector<std::unique_ptr<ServerProcess>> nodes;
+};
+
+}  // namespace
+
+TEST_F(ScaleOutChat, MembersAndPresenceAreClusterWide) {
+    auto laptop = connectAs(0, "alice"), bob = connectAs(1, "bob"), phone = connectAs(2, "alice");
+    EXPECT_EQ(join(*laptop), json::parse(R"(["alice"])"));
+    EXPECT_EQ(join(*bob), json::parse(R"(["alice","bob"])"));
+    EXPECT_EQ(summary(next(*laptop, "presence")), presence("bob", "joined"));
+    // Alice's second device, on a third node: one member, no second "joined".
+    EXPECT_EQ(join(*phone), json::parse(R"(["alice","bob"])"));
+    EXPECT_TRUE(next(*bob, "presence", 500ms).is_null());
+    EXPECT_TRUE(laptop->silentFor(200ms));  // nor told about herself
+
+    // Messages reach every node once.
+    bob->request("chat", "send", {{"channel", "room"}, {"body", "hi"}});
+    EXPECT_EQ(next(*laptop, "message").at("body"), "hi");
+    EXPECT_EQ(next(*phone, "message").at("body"), "hi");
+    EXPECT_TRUE(laptop->silentFor(200ms));
+
+    // "left" only when her last connection in the cluster goes.
+    laptop->request("chat", "leave", {{"channel", "room"}});
+    EXPECT_TRUE(next(*bob, "presence", 500ms).is_null());
+    phone->close();
+    EXPECT_EQ(summary(next(*bob, "presence")), presence("alice", "left"));
+    EXPECT_TRUE(next(*bob, "presence", 300ms).is_null());
+}
+
+TEST_F(ScaleOutChat, AKilledNodeLeavesNoGhost) {
+    auto alice = connectAs(1, "alice"), bob = connectAs(0, "bob");
+    EXPECT_EQ(join(*alice), json::parse(R"(["alice"])"));
+    EXPECT_EQ(join(*bob), json::parse(R"(["alice","bob"])"));
+    nodes[1]->kill9();
+    // presence_ttl = 3 s, swept every second: "left" within about 4 s.
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(summary(next(*bob, "presence", 8000ms)), presence("alice", "left"));
+    EXPECT_LE(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_TRUE(next(*bob, "presence", 1500ms).is_null());  // once
+    auto carol = connectAs(2, "carol");
+    EXPECT_EQ(join(*carol), json::parse(R"(["bob","carol"])"));
+}
