@@ -163,6 +163,7 @@ void addCursors(ServiceFactory& factory) {
         options.maxCursorsPerClient = size(o, "max_cursors_per_client", options.maxCursorsPerClient);
         options.maxDocumentsPerClient = size(o, "max_documents_per_client", options.maxDocumentsPerClient);
         options.maxCursorBytes = size(o, "max_cursor_bytes", options.maxCursorBytes);
+        options.cursorTtl = std::chrono::seconds(o.integer("cursor_ttl", options.cursorTtl.count() / 1000, 3, 86400));
         return std::make_shared<CursorsService>(name, options);
     });
 }

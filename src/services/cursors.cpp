@@ -1,10 +1,13 @@
 #include "snorky/services/cursors.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <random>
 
 #include "snorky/errors.hpp"
+#include "snorky/node.hpp"
 
 namespace snorky {
 
@@ -17,25 +20,44 @@ constexpr std::size_t kHandleSpace = 0x10000;
 }  // namespace
 
 CursorsService::CursorsService(std::string name, Options options, HandleSource handles)
-    : RpcService(std::move(name)), options_(options), handles_(handles ? std::move(handles) : randomHandles()) {
-    command("join", {required("document")}, [this](Request& req) {
-        const ClientPtr& client = authenticated(req);
-        std::string key = canonicalJson(req.param("document"));
+    : RpcService(std::move(name)),
+      options_(options),
+      handles_(handles ? std::move(handles) : randomHandles()),
+      topicPrefix_("cursors:" + this->name() + ":"),
+      statePrefix_("cursors:" + this->name() + ":doc:"),
+      handlePrefix_("cursors:" + this->name() + ":handle:") {
+    asyncCommand("join", {required("document")}, [this](const RequestPtr& req) {
+        const ClientPtr& client = req->client();
+        if (!client->authenticated()) return req->reject(errors::kNotAuthenticated);
+        std::string key = canonicalJson(req->param("document"));
         ClientState& own = clients_[client.get()];
         bool already = std::find(own.documents.begin(), own.documents.end(), key) != own.documents.end();
         if (already || own.documents.size() >= options_.maxDocumentsPerClient) {
             if (own.documents.empty() && own.cursors.empty()) clients_.erase(client.get());
-            throw RpcError(already ? errors::kAlreadyJoined : errors::kTooManyDocuments);
+            return req->reject(already ? errors::kAlreadyJoined : errors::kTooManyDocuments);
         }
         auto [it, created] = documents_.try_emplace(key);
         Document& document = it->second;
-        if (created) document.value = req.param("document");
-        json::array cursors;
-        cursors.reserve(document.cursors.size());
-        for (const auto& [handle, cursor] : document.cursors) cursors.push_back(describe(*cursor));
+        if (created) {
+            document.value = req->param("document");
+            node().broker().subscribe(topicFor(key), this);
+        }
         document.clients.push_back(client);
-        own.documents.push_back(std::move(key));
-        return json::object{{"cursors", std::move(cursors)}};
+        own.documents.push_back(key);
+        // Every node's cursors, from the shared map.
+        node().broker().mapRead(stateKey(key), [this, req, key](Broker::Result result,
+                                                                std::map<std::string, std::string> fields) {
+            auto it = documents_.find(key);
+            if (it == documents_.end()) return req->reject(errors::kNotJoined);  // left meanwhile
+            Document& document = it->second;
+            if (result == Broker::Result::Ok) document.remote = remoteCursors(fields);
+            std::map<std::uint16_t, json::value> all = document.remote;
+            for (const auto& [handle, cursor] : document.cursors) all[handle] = describe(*cursor);
+            json::array cursors;
+            cursors.reserve(all.size());
+            for (auto& [handle, cursor] : all) cursors.push_back(std::move(cursor));
+            req->resolve(json::object{{"cursors", std::move(cursors)}});
+        });
     });
     command("leave", {required("document")}, [this](Request& req) {
         const ClientPtr& client = authenticated(req);
@@ -46,34 +68,28 @@ CursorsService::CursorsService(std::string name, Options options, HandleSource h
         leaveDocument(client, *own, key);
         if (own->documents.empty()) clients_.erase(client.get());
     });
-    command("createCursor",
-            {required("privateHandle"), required("document"), required("position"), required("status")},
-            [this](Request& req) {
-                const ClientPtr& client = authenticated(req);
-                std::string documentKey = canonicalJson(req.param("document"));
-                ClientState* own = state(client);
-                if (!own || std::find(own->documents.begin(), own->documents.end(), documentKey) ==
-                                own->documents.end())
-                    throw RpcError(errors::kNotJoined);
-                std::string privateKey = canonicalJson(req.param("privateHandle"));
-                if (own->cursors.count(privateKey)) throw RpcError(errors::kReusedHandle);
-                if (own->cursors.size() >= options_.maxCursorsPerClient) throw RpcError(errors::kTooManyCursors);
-                if (json::serialize(req.param("position")).size() + json::serialize(req.param("status")).size() >
-                    options_.maxCursorBytes)
-                    throw RpcError(errors::kCursorTooLarge);
-                Document& document = documents_.at(documentKey);
-                std::uint16_t handle = freeHandle(document);
-
-                Cursor& cursor = own->cursors[privateKey];
-                cursor.publicHandle = handle;
-                cursor.documentKey = std::move(documentKey);
-                cursor.position = req.param("position");
-                cursor.status = req.param("status");
-                cursor.owner = client->identity();
-                document.cursors.emplace(handle, &cursor);
-                tellOthers(document, client, json::object{{"type", "cursorAdded"}, {"cursor", describe(cursor)}});
-                return handle;
-            });
+    asyncCommand("createCursor",
+                 {required("privateHandle"), required("document"), required("position"), required("status")},
+                 [this](const RequestPtr& req) {
+                     const ClientPtr& client = req->client();
+                     if (!client->authenticated()) return req->reject(errors::kNotAuthenticated);
+                     std::string documentKey = canonicalJson(req->param("document"));
+                     ClientState* own = state(client);
+                     if (!own || std::find(own->documents.begin(), own->documents.end(), documentKey) ==
+                                     own->documents.end())
+                         return req->reject(errors::kNotJoined);
+                     std::string privateKey = canonicalJson(req->param("privateHandle"));
+                     if (own->cursors.count(privateKey) ||
+                         std::find(own->creating.begin(), own->creating.end(), privateKey) != own->creating.end())
+                         return req->reject(errors::kReusedHandle);
+                     if (own->cursors.size() + own->creating.size() >= options_.maxCursorsPerClient)
+                         return req->reject(errors::kTooManyCursors);
+                     if (json::serialize(req->param("position")).size() + json::serialize(req->param("status")).size() >
+                         options_.maxCursorBytes)
+                         return req->reject(errors::kCursorTooLarge);
+                     own->creating.push_back(privateKey);
+                     create(req, 0);
+                 });
     command("updateCursor", {required("privateHandle"), required("newData", ParamType::Object)}, [this](Request& req) {
         const ClientPtr& client = authenticated(req);
         Cursor& cursor = ownCursor(req);
@@ -87,6 +103,7 @@ CursorsService::CursorsService(std::string name, Options options, HandleSource h
         if (bytes > options_.maxCursorBytes) throw RpcError(errors::kCursorTooLarge);
         if (position) cursor.position = *position;
         if (status) cursor.status = *status;
+        share(cursor);
         tellOthers(documents_.at(cursor.documentKey), client,
                    json::object{{"type", "cursorUpdated"}, {"cursor", describe(cursor)}});
     });
@@ -130,18 +147,161 @@ json::value CursorsService::describe(const Cursor& cursor) const {
 }
 
 void CursorsService::tellOthers(const Document& document, const ClientPtr& except, const json::value& message) {
-    FramePtr shared;  // serialized once, only if someone else is there
-    for (const ClientPtr& other : document.clients) {
-        if (other == except) continue;
-        if (!shared) shared = frame(message);
-        other->send(shared);
+    // Through the Broker: this node's clients at once (the acting one
+    // excluded), every other node's through one message.
+    const std::string& key = canonicalJson(document.value);
+    silenced_ = except.get();
+    publishing_ = true;
+    node().broker().publish(topicFor(key), frame(message));
+    publishing_ = false;
+    silenced_ = nullptr;
+}
+
+void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+    auto it = documents_.find(topic.substr(topicPrefix_.size()));
+    if (it == documents_.end()) return;
+    Document& document = it->second;
+    if (!publishing_) {
+        // Another node's cursor: remember it for joins and for noticing its node's death.
+        try {
+            json::value message = json::parse(frame->payload()).at("message");
+            const json::value& cursor = message.at("cursor");
+            auto handle = static_cast<std::uint16_t>(cursor.at("publicHandle").to_number<std::int64_t>());
+            if (message.at("type") == "cursorRemoved") document.remote.erase(handle);
+            else document.remote[handle] = cursor;
+        } catch (const std::exception&) {
+        }
     }
+    for (const ClientPtr& other : document.clients)
+        if (other.get() != silenced_) other->send(frame);
+}
+
+namespace {
+std::int64_t epochMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+std::string CursorsService::handleKey(const std::string& documentKey, std::uint16_t handle) const {
+    return handlePrefix_ + documentKey + '\x1f' + std::to_string(handle);
+}
+
+void CursorsService::share(const Cursor& cursor) {
+    json::object entry{{"node", node().broker().nodeId()},
+                       {"expires", epochMillis() + options_.cursorTtl.count()},
+                       {"cursor", describe(cursor)}};
+    node().broker().mapSet(stateKey(cursor.documentKey), std::to_string(cursor.publicHandle), json::serialize(entry),
+                           options_.cursorTtl);
+}
+
+std::map<std::uint16_t, json::value> CursorsService::remoteCursors(const std::map<std::string, std::string>& fields) {
+    std::map<std::uint16_t, json::value> out;
+    std::int64_t now = epochMillis();
+    for (const auto& [handle, text] : fields) {
+        try {
+            json::value entry = json::parse(text);
+            if (entry.at("node").as_string() == node().broker().nodeId()) continue;
+            if (entry.at("expires").to_number<std::int64_t>() <= now) continue;
+            out[static_cast<std::uint16_t>(std::stoi(handle))] = entry.at("cursor");
+        } catch (const std::exception&) {
+        }
+    }
+    return out;
+}
+
+void CursorsService::create(const RequestPtr& req, int attempt) {
+    std::string documentKey = canonicalJson(req->param("document"));
+    Document& document = documents_.at(documentKey);
+    std::uint16_t handle;
+    try {
+        handle = freeHandle(document);
+    } catch (const RpcError& error) {
+        ClientState& own = *state(req->client());
+        own.creating.erase(std::find(own.creating.begin(), own.creating.end(), canonicalJson(req->param("privateHandle"))));
+        return req->reject(error.what());
+    }
+    // Unique in the document on every node: claimed in the cluster state.
+    node().broker().claimKey(handleKey(documentKey, handle), node().broker().nodeId(), options_.cursorTtl,
+                             [this, req, attempt, handle, documentKey](Broker::Result result) {
+        const ClientPtr& client = req->client();
+        ClientState* own = state(client);
+        std::string privateKey = canonicalJson(req->param("privateHandle"));
+        auto pending = own ? std::find(own->creating.begin(), own->creating.end(), privateKey) : std::vector<std::string>::iterator();
+        bool joined = own && std::find(own->documents.begin(), own->documents.end(), documentKey) != own->documents.end();
+        if (!own || pending == own->creating.end() || !joined) {
+            // Left (or disconnected) while the handle was being claimed.
+            if (own && pending != own->creating.end()) own->creating.erase(pending);
+            if (result == Broker::Result::Ok) node().broker().releaseKey(handleKey(documentKey, handle), node().broker().nodeId());
+            return req->reject(errors::kNotJoined);
+        }
+        Document& document = documents_.at(documentKey);
+        if (result == Broker::Result::Taken || document.cursors.count(handle)) {
+            if (attempt < 8) return create(req, attempt + 1);  // another node took it: draw again
+            own->creating.erase(pending);
+            return req->reject(errors::kTooManyCursors);
+        }
+        // Unavailable: the engine is down; the handle is unique on this node.
+        own->creating.erase(pending);
+        Cursor& cursor = own->cursors[privateKey];
+        cursor.publicHandle = handle;
+        cursor.documentKey = documentKey;
+        cursor.position = req->param("position");
+        cursor.status = req->param("status");
+        cursor.owner = client->identity();
+        document.cursors.emplace(handle, &cursor);
+        share(cursor);
+        tellOthers(document, client, json::object{{"type", "cursorAdded"}, {"cursor", describe(cursor)}});
+        req->resolve(handle);
+    });
+}
+
+CursorsService::~CursorsService() {
+    if (!attached()) return;
+    node().timers().cancel(heartbeatTimer_);
+    for (const auto& [key, document] : documents_) node().broker().unsubscribe(topicFor(key));
+}
+
+void CursorsService::onAttach() {
+    heartbeatTimer_ = node().timers().schedule(options_.cursorTtl / 3, [this] { heartbeat(); });
+}
+
+void CursorsService::heartbeat() {
+    for (auto& [key, document] : documents_) {
+        for (const auto& [handle, cursor] : document.cursors) {
+            share(*cursor);
+            node().broker().refreshKey(handleKey(key, handle), node().broker().nodeId(), options_.cursorTtl);
+        }
+        // Cursors of a node that stopped refreshing: tell our clients they are gone.
+        node().broker().mapRead(stateKey(key), [this, key = key](Broker::Result result,
+                                                                  std::map<std::string, std::string> fields) {
+            if (result != Broker::Result::Ok) return;
+            auto it = documents_.find(key);
+            if (it == documents_.end()) return;
+            Document& document = it->second;
+            std::map<std::uint16_t, json::value> live = remoteCursors(fields);
+            for (const auto& [handle, cursor] : document.remote) {
+                if (live.count(handle)) continue;
+                FramePtr gone = frame(json::object{
+                    {"type", "cursorRemoved"},
+                    {"cursor", json::object{{"publicHandle", handle}, {"document", document.value}}}});
+                for (const ClientPtr& client : document.clients) client->send(gone);
+            }
+            for (const auto& [handle, text] : fields)
+                if (!live.count(static_cast<std::uint16_t>(std::atoi(handle.c_str()))) && !document.cursors.count(static_cast<std::uint16_t>(std::atoi(handle.c_str()))))
+                    node().broker().mapDelete(stateKey(key), handle);  // tidy up after the dead
+            document.remote = std::move(live);
+        });
+    }
+    heartbeatTimer_ = node().timers().schedule(options_.cursorTtl / 3, [this] { heartbeat(); });
 }
 
 void CursorsService::removeCursor(const ClientPtr& client, ClientState& own,
                                   std::map<std::string, Cursor>::iterator it) {
     Document& document = documents_.at(it->second.documentKey);
     document.cursors.erase(it->second.publicHandle);
+    node().broker().mapDelete(stateKey(it->second.documentKey), std::to_string(it->second.publicHandle));
+    node().broker().releaseKey(handleKey(it->second.documentKey, it->second.publicHandle), node().broker().nodeId());
     tellOthers(document, client,
                json::object{{"type", "cursorRemoved"},
                             {"cursor", json::object{{"publicHandle", it->second.publicHandle},
@@ -159,19 +319,23 @@ void CursorsService::leaveDocument(const ClientPtr& client, ClientState& own, co
     auto document = documents_.find(key);
     auto& clients = document->second.clients;
     clients.erase(std::remove(clients.begin(), clients.end(), client), clients.end());
-    if (clients.empty()) documents_.erase(document);
+    if (clients.empty()) {
+        documents_.erase(document);
+        node().broker().unsubscribe(topicFor(key));
+    }
 }
 
 std::uint16_t CursorsService::freeHandle(const Document& document) {
-    if (document.cursors.size() >= kHandleSpace) throw RpcError(errors::kTooManyCursors);
+    auto taken = [&document](std::uint16_t h) { return document.cursors.count(h) || document.remote.count(h); };
+    if (document.cursors.size() + document.remote.size() >= kHandleSpace) throw RpcError(errors::kTooManyCursors);
     // Random first (handles should not be guessable in order); a crowded
     // document falls back to scanning from a random point.
     for (int attempt = 0; attempt < 32; ++attempt) {
         std::uint16_t candidate = handles_();
-        if (!document.cursors.count(candidate)) return candidate;
+        if (!taken(candidate)) return candidate;
     }
     std::uint16_t candidate = handles_();
-    while (document.cursors.count(candidate)) ++candidate;  // wraps at 65535; a free one exists
+    while (taken(candidate)) ++candidate;  // wraps at 65535; a free one exists
     return candidate;
 }
 

@@ -1,7 +1,7 @@
-// Chat across three `snorky` nodes on one redis-server: members listed from
-// every node, "joined"/"left" once per identity in the cluster (several
-// devices on several nodes count once), messages to every node, and no ghost
-// left behind by a node killed with SIGKILL.
+// Chat and Cursors across three `snorky` nodes on one redis-server: members
+// and cursors listed from every node, "joined"/"left" once per identity in the
+// cluster (several devices on several nodes count once), messages and cursor
+// changes to every node, and no ghost left behind by a node killed with SIGKILL.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -35,6 +35,12 @@ name = "chat"
 type = "chat"
 registry = "frontend"
 presence_ttl = 3
+
+[[service]]
+name = "cursors"
+type = "cursors"
+registry = "frontend"
+cursor_ttl = 3
 )");
     config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
     return config;
@@ -121,4 +127,52 @@ TEST_F(ScaleOutChat, AKilledNodeLeavesNoGhost) {
     EXPECT_TRUE(next(*bob, "presence", 1500ms).is_null());  // once
     auto carol = connectAs(2, "carol");
     EXPECT_EQ(join(*carol), json::parse(R"(["bob","carol"])"));
+}
+
+TEST_F(ScaleOutChat, CursorsAreSharedAcrossNodes) {
+    auto alice = connectAs(0, "alice"), bob = connectAs(1, "bob"), carol = connectAs(2, "carol");
+    auto joinDoc = [](WsClient& c) { return c.request("cursors", "join", {{"document", "doc"}}).at("data").at("cursors"); };
+    EXPECT_EQ(joinDoc(*alice), json::array());
+    auto created = alice->request("cursors", "createCursor",
+                                  {{"privateHandle", 1}, {"document", "doc"}, {"position", 10}, {"status", "typing"}});
+    ASSERT_EQ(created.at("type"), "response") << created;
+    auto handle = created.at("data").as_int64();
+    // A join on another node lists it.
+    json::value expected = json::object{{"publicHandle", handle}, {"document", "doc"}, {"position", 10},
+                                        {"status", "typing"}, {"owner", "alice"}};
+    EXPECT_EQ(joinDoc(*bob), json::array{expected});
+    EXPECT_EQ(joinDoc(*carol), json::array{expected});
+
+    alice->request("cursors", "updateCursor", {{"privateHandle", 1}, {"newData", {{"position", 11}}}});
+    auto updated = next(*bob, "cursorUpdated");
+    EXPECT_EQ(updated.at("cursor").at("position"), 11);
+    EXPECT_EQ(next(*carol, "cursorUpdated").at("cursor").at("position"), 11);
+    EXPECT_TRUE(alice->silentFor(200ms));  // not told of her own change
+
+    auto bobs = bob->request("cursors", "createCursor",
+                             {{"privateHandle", "b"}, {"document", "doc"}, {"position", 0}, {"status", nullptr}});
+    EXPECT_NE(bobs.at("data").as_int64(), handle);
+    EXPECT_EQ(next(*alice, "cursorAdded").at("cursor").at("owner"), "bob");
+
+    alice->request("cursors", "leave", {{"document", "doc"}});
+    EXPECT_EQ(next(*bob, "cursorRemoved").at("cursor"),
+              (json::value{{"publicHandle", handle}, {"document", "doc"}}));
+    EXPECT_EQ(next(*carol, "cursorRemoved").at("cursor").at("publicHandle"), handle);
+}
+
+TEST_F(ScaleOutChat, CursorsOfAKilledNodeAreRemoved) {
+    auto alice = connectAs(1, "alice"), bob = connectAs(0, "bob");
+    alice->request("cursors", "join", {{"document", "doc"}});
+    auto handle = alice->request("cursors", "createCursor",
+                                 {{"privateHandle", 1}, {"document", "doc"}, {"position", 1}, {"status", nullptr}})
+                      .at("data")
+                      .as_int64();
+    EXPECT_EQ(bob->request("cursors", "join", {{"document", "doc"}}).at("data").at("cursors").as_array().size(), 1u);
+    nodes[1]->kill9();
+    auto removed = next(*bob, "cursorRemoved", 8000ms);
+    ASSERT_FALSE(removed.is_null());
+    EXPECT_EQ(removed.at("cursor").at("publicHandle"), handle);
+    EXPECT_TRUE(next(*bob, "cursorRemoved", 1500ms).is_null());  // once
+    auto carol = connectAs(2, "carol");
+    EXPECT_EQ(carol->request("cursors", "join", {{"document", "doc"}}).at("data").at("cursors"), json::array());
 }
