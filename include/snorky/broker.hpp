@@ -90,6 +90,10 @@ public:
                         std::chrono::milliseconds ttl) {}
     virtual void mapDelete(const std::string& key, const std::string& field) {}
     virtual void mapRead(const std::string& key, MapDone done) { done(Result::Unavailable, {}); }
+    // Increases every time the engine (re)connects: cluster state may have
+    // been lost (Redis restarted empty) and is being set again by every node,
+    // so services wait a TTL before concluding that something expired. Any thread.
+    virtual std::uint64_t connectionEpoch() const { return 0; }
     // This node's id, unique in the cluster: a topic named after it reaches
     // this node only ("one node" addressing, e.g. a direct message).
     virtual const std::string& nodeId() const {

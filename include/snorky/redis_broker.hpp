@@ -63,6 +63,7 @@ public:
                 std::chrono::milliseconds ttl) override;
     void mapDelete(const std::string& key, const std::string& field) override;
     void mapRead(const std::string& key, MapDone done) override;
+    std::uint64_t connectionEpoch() const override;
     // Random per process: tells this node's messages from the others'.
     const std::string& nodeId() const override;
 

@@ -195,6 +195,7 @@ struct RedisBroker::Impl {
             up = true;
         }
         metrics().engineUp = 1;
+        epoch.fetch_add(1);
         if (everConnected) {
             metrics().engineReconnects.fetch_add(1, std::memory_order_relaxed);
             auto outage = std::chrono::duration_cast<milliseconds>(Clock::now() - downSince).count();
@@ -504,6 +505,7 @@ struct RedisBroker::Impl {
     bool stopping = false;
     bool closed = false;
     std::atomic<bool> up{false};
+    std::atomic<std::uint64_t> epoch{0};
     log::RateLimit backlogLog{1, std::chrono::seconds(10)};
 
     // I/O thread only.
@@ -550,6 +552,8 @@ json::object RedisBroker::health() const {
 }
 
 bool RedisBroker::connected() const { return impl_->up; }
+
+std::uint64_t RedisBroker::connectionEpoch() const { return impl_->epoch.load(); }
 
 // ---- cluster state ----
 

@@ -207,6 +207,11 @@ void ChatService::onAttach() {
 }
 
 void ChatService::heartbeat() {
+    if (std::uint64_t epoch = node().broker().connectionEpoch(); epoch != epoch_) {
+        bool reconnected = epoch > 1;  // the first connection lost nothing
+        epoch_ = epoch;
+        if (reconnected) graceUntil_ = std::chrono::steady_clock::now() + options_.presenceTtl;
+    }
     for (auto& [key, channel] : channels_) {
         for (const auto& [identityKey, member] : channel.members) touchPresence(key, identityKey);
         // Identities whose node stopped refreshing: tell our members they left.
@@ -217,6 +222,10 @@ void ChatService::heartbeat() {
             if (it == channels_.end()) return;
             Channel& channel = it->second;
             std::map<std::string, json::value> live = remoteMembers(key, fields);
+            if (std::chrono::steady_clock::now() < graceUntil_) {
+                for (auto& [identityKey, identity] : live) channel.remote.insert(identityKey);
+                return;  // the others may not have set their presence again yet
+            }
             std::set<std::string> gone;
             for (const std::string& identityKey : channel.remote)
                 if (!live.count(identityKey) && !channel.members.count(identityKey)) gone.insert(identityKey);

@@ -176,3 +176,22 @@ TEST_F(ScaleOutChat, CursorsOfAKilledNodeAreRemoved) {
     auto carol = connectAs(2, "carol");
     EXPECT_EQ(carol->request("cursors", "join", {{"document", "doc"}}).at("data").at("cursors"), json::array());
 }
+
+TEST_F(ScaleOutChat, ARedisRestartMakesNoGhostsAndNoFalseLeaves) {
+    auto alice = connectAs(1, "alice"), bob = connectAs(0, "bob");
+    EXPECT_EQ(join(*alice), json::parse(R"(["alice"])"));
+    EXPECT_EQ(join(*bob), json::parse(R"(["alice","bob"])"));
+    alice->request("cursors", "join", {{"document", "doc"}});
+    alice->request("cursors", "createCursor", {{"privateHandle", 1}, {"document", "doc"}, {"position", 1}, {"status", nullptr}});
+    bob->request("cursors", "join", {{"document", "doc"}});
+    redis->kill9();
+    std::this_thread::sleep_for(500ms);
+    redis->start();  // empty: every node sets its presence and cursors again
+    // Several sweeps later (presence_ttl = cursor_ttl = 3 s), nobody was declared gone.
+    auto unexpected = next(*bob, "presence", 5000ms);
+    EXPECT_TRUE(unexpected.is_null()) << unexpected;
+    auto carol = connectAs(2, "carol");
+    EXPECT_EQ(join(*carol), json::parse(R"(["alice","bob","carol"])"));
+    EXPECT_EQ(carol->request("cursors", "join", {{"document", "doc"}}).at("data").at("cursors").as_array().size(), 1u);
+    EXPECT_TRUE(next(*bob, "cursorRemoved", 100ms).is_null());
+}

@@ -102,6 +102,10 @@ private:
     std::string presencePayloadPrefix_;  // how a presence frame of this service starts
     const Member* silenced_ = nullptr;   // not told its own "joined" (set during that publish)
     Timers::Handle heartbeatTimer_ = 0;
+    // After the engine reconnects, every node sets its presence again within
+    // presenceTtl / 3: no "left" is concluded from missing fields until then.
+    std::uint64_t epoch_ = 0;
+    std::chrono::steady_clock::time_point graceUntil_{};
     std::unordered_map<std::string, Channel> channels_;                 // canonical channel -> channel
     std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
 };
