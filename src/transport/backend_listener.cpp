@@ -215,15 +215,9 @@ void BackendClient::onDropped(DropReason reason) {
 
 BackendListener::BackendListener(asio::io_context& ioc, std::vector<Worker*> workers, ServiceRegistry& registry,
                                  BackendOptions options)
-    : acceptor_(ioc), retryTimer_(ioc), workers_(std::move(workers)), registry_(registry), options_(std::move(options)) {
+    : acceptor_(ioc, std::move(workers), options.address, options.port), registry_(registry), options_(std::move(options)) {
     if (options_.key.empty()) throw std::invalid_argument("the backend listener needs a key");
     SHA256(reinterpret_cast<const unsigned char*>(options_.key.data()), options_.key.size(), keyDigest_);
-    tcp::endpoint endpoint(asio::ip::make_address(options_.address), options_.port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    port_ = acceptor_.local_endpoint().port();
 }
 
 bool BackendListener::keyMatches(std::string_view presented) const {
@@ -233,33 +227,17 @@ bool BackendListener::keyMatches(std::string_view presented) const {
     return CRYPTO_memcmp(digest, keyDigest_, sizeof digest) == 0;
 }
 
-void BackendListener::start() { doAccept(); }
-
-void BackendListener::stop() {
-    stopping_ = true;
-    asio::post(acceptor_.get_executor(), [this] {
-        boost::system::error_code ignored;
-        acceptor_.close(ignored);
-        retryTimer_.cancel();
-    });
-}
-
-void BackendListener::doAccept() {
-    Worker& worker = *workers_[next_++ % workers_.size()];
-    acceptor_.async_accept(worker.ioc(), [this](const boost::system::error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (ec) {  // typically EMFILE: back off instead of spinning
-            retryTimer_.expires_after(std::chrono::milliseconds(100));
-            retryTimer_.async_wait([this](const boost::system::error_code& e) {
-                if (!e) doAccept();
-            });
-            return;
-        }
+void BackendListener::start() {
+    acceptor_.start([this](Worker&, tcp::socket socket) {
         auto executor = socket.get_executor();
         auto session = std::make_shared<BackendSession>(std::move(socket), *this);
         asio::post(executor, [session] { session->start(); });
-        doAccept();
     });
+}
+
+void BackendListener::stop() {
+    stopping_ = true;
+    acceptor_.stop();
 }
 
 }  // namespace snorky

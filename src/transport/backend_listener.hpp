@@ -1,15 +1,13 @@
 #pragma once
 // The HTTP backend: POST <path> with an envelope and X-Backend-Key; the reply
 // envelope comes back with status 200 (protocol.md section 3).
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <string>
 #include <vector>
 
 #include "snorky/service_registry.hpp"
 #include "snorky/transport/server.hpp"
-#include "transport/worker.hpp"
+#include "transport/acceptor.hpp"
 
 namespace snorky {
 
@@ -19,7 +17,7 @@ public:
                     BackendOptions options);
     void start();
     void stop();
-    std::uint16_t port() const { return port_; }
+    std::uint16_t port() const { return acceptor_.port(); }
 
     const BackendOptions& options() const { return options_; }
     ServiceRegistry& registry() { return registry_; }
@@ -30,16 +28,10 @@ public:
     bool stopping() const { return stopping_; }
 
 private:
-    void doAccept();
-
-    boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer retryTimer_;
-    std::vector<Worker*> workers_;
-    std::size_t next_ = 0;
+    Acceptor acceptor_;
     ServiceRegistry& registry_;
     BackendOptions options_;
     unsigned char keyDigest_[32];
-    std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
 };
 

@@ -31,11 +31,6 @@ void Worker::start() {
     });
 }
 
-void Worker::release() {
-    boost::asio::post(ioc_, [this] { tickTimer_.cancel(); });
-    guard_.reset();
-}
-
 void Worker::stopNow() {
     guard_.reset();
     ioc_.stop();
@@ -87,7 +82,6 @@ void Worker::add(WsSession* session) {
     session->prev_ = nullptr;
     if (sessions_) sessions_->prev_ = session;
     sessions_ = session;
-    ++sessionCount_;
 }
 
 void Worker::remove(WsSession* session) {
@@ -96,7 +90,6 @@ void Worker::remove(WsSession* session) {
     else return;  // not listed
     if (session->next_) session->next_->prev_ = session->prev_;
     session->prev_ = session->next_ = nullptr;
-    --sessionCount_;
 }
 
 void Worker::forEachSession(const std::function<void(WsSession&)>& fn) {

@@ -33,8 +33,6 @@ public:
     bool onThisThread() const { return current() == this; }
 
     void start();
-    // Lets run() return once no work is left (graceful) or stops it now.
-    void release();
     void stopNow();
     void join();
 
@@ -52,7 +50,6 @@ public:
     void add(WsSession* session);
     void remove(WsSession* session);
     void forEachSession(const std::function<void(WsSession&)>& fn);
-    std::size_t sessionCount() const { return sessionCount_; }
     // Seconds since the worker started (the sweep's clock; cheap to compare).
     std::uint32_t now() const { return now_; }
 
@@ -75,7 +72,6 @@ private:
 
     std::unique_ptr<std::uint8_t[]> readBuffer_;
     WsSession* sessions_ = nullptr;  // intrusive list head
-    std::size_t sessionCount_ = 0;
     boost::asio::steady_timer tickTimer_;
     std::chrono::steady_clock::time_point started_;
     std::uint32_t now_ = 0;

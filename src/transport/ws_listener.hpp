@@ -1,13 +1,12 @@
 #pragma once
 // Accepts TCP connections for one WebSocket listener and spreads them over
 // the workers; each becomes a WsSession.
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <vector>
 
 #include "snorky/service_registry.hpp"
 #include "snorky/transport/server.hpp"
+#include "transport/acceptor.hpp"
 #include "transport/static_files.hpp"
 #include "transport/worker.hpp"
 
@@ -19,23 +18,17 @@ public:
                WebSocketOptions options);
     void start();
     void stop();
-    std::uint16_t port() const { return port_; }
+    std::uint16_t port() const { return acceptor_.port(); }
 
     const WebSocketOptions& options() const { return options_; }
     ServiceRegistry& registry() { return registry_; }
     const StaticFiles* staticFiles() const { return staticFiles_.get(); }
 
 private:
-    void doAccept();
-
-    boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer retryTimer_;
-    std::vector<Worker*> workers_;
-    std::size_t next_ = 0;
+    Acceptor acceptor_;
     ServiceRegistry& registry_;
     WebSocketOptions options_;
     std::unique_ptr<StaticFiles> staticFiles_;
-    std::uint16_t port_ = 0;
 };
 
 }  // namespace snorky

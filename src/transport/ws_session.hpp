@@ -32,7 +32,6 @@ public:
     void flush();
     void sweep(std::uint32_t now);
     void close(std::uint16_t code, std::string_view reason);
-    friend class Worker;
 
 private:
     friend class Worker;

@@ -92,6 +92,25 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     }
     return pid;
 }
+// SIGTERM, then SIGKILL after the timeout; returns the exit status (or
+// -signal) and forgets the pid.
+int stopChild(pid_t& pid, int timeoutMs) {
+    if (pid <= 0) return -1;
+    kill(pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            pid = -1;
+            return -SIGKILL;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
 }  // namespace
 
 std::string writeTempFile(const std::string& name, const std::string& text) {
@@ -159,23 +178,7 @@ bool ServerProcess::running() {
     return true;
 }
 
-int ServerProcess::terminate(int timeoutMs) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) != pid_) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, &status, 0);
-            pid_ = -1;
-            return -SIGKILL;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+int ServerProcess::terminate(int timeoutMs) { return stopChild(pid_, timeoutMs); }
 
 void ServerProcess::kill9() {
     if (pid_ <= 0) return;
@@ -206,22 +209,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::map<
 
 ChildProcess::~ChildProcess() { terminate(5000); }
 
-int ChildProcess::terminate(int timeoutMs) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) != pid_) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, &status, 0);
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+int ChildProcess::terminate(int timeoutMs) { return stopChild(pid_, timeoutMs); }
 
 std::string ChildProcess::logs() const { return readFile(dir_ + "/out.log"); }
 
