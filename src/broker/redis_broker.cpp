@@ -301,8 +301,12 @@ struct RedisBroker::Impl {
         std::unordered_set<std::string> changed;
         {
             std::lock_guard guard(mutex);
-            sending.swap(outbox);
-            outboxBytes = 0;
+            // A Redis that reads slowly keeps its backlog in the outbox, where
+            // publish() sees it and drops past maxBacklogBytes.
+            if (cmd.unwrittenBytes() < options.maxBacklogBytes) {
+                sending.swap(outbox);
+                outboxBytes = 0;
+            }
             changed.swap(dirty);
             commands.swap(commandBox);
         }

@@ -39,8 +39,9 @@ public:
     void command(const std::vector<std::string_view>& argv, ReplyHandler handler = nullptr);
     // Appends an already RESP-encoded command (see appendBulk); same rule.
     void formatted(const std::string& resp, ReplyHandler handler = nullptr);
-    // Whether appended bytes still wait to be written.
+    // Whether appended bytes still wait to be written, and how many.
     bool wantsWrite() const { return pendingWrite_; }
+    std::size_t unwrittenBytes() const { return ctx_ && ctx_->obuf ? sdslen(ctx_->obuf) : 0; }
     // Writes what the socket takes now. False with `error` on a broken connection.
     bool flush(std::string& error);
     // Reads what is available and dispatches every complete reply: to the

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <signal.h>
+
 #include <future>
 #include <thread>
 
@@ -261,6 +263,27 @@ TEST_F(RedisCluster, ClusterStateIsUnavailableWhileRedisIsDown) {
     server->kill9();
     ASSERT_TRUE(a->waitConnected(false));
     EXPECT_EQ(claimOn(*a, "k", "v"), Broker::Result::Unavailable);
+}
+
+}  // namespace snorky::it
+
+namespace snorky::it {
+
+TEST_F(RedisCluster, AStalledRedisIsDetectedAndTheBacklogStaysBounded) {
+    options.maxBacklogBytes = 64 * 1024;
+    auto a = node();
+    RecordingListener la;
+    a->subscribe("t", la);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 1));
+    kill(server->pid(), SIGSTOP);  // Redis neither reads nor answers, nor closes
+    std::string payload(1024, 'x');
+    for (int i = 0; i < 3000; ++i) a->publish("t", payload);  // 3 MB > socket buffers + backlog
+    EXPECT_EQ(la.received().size(), 3000u);                  // local delivery never waits
+    EXPECT_GT(a->metrics().engineDropped, 0u);
+    ASSERT_TRUE(a->waitConnected(false, 10s));  // no answer to the pings for 5 s
+    kill(server->pid(), SIGCONT);
+    EXPECT_TRUE(a->waitConnected(true, 10s));
+    EXPECT_TRUE(server->waitSubscribers("snorky:t", 1));
 }
 
 }  // namespace snorky::it

@@ -25,6 +25,7 @@ public:
     int port() const { return port_; }
     std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
     bool running() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
 
     void kill9();  // abrupt: connections drop, data is gone (no persistence)
     void stop();   // SIGTERM and wait
