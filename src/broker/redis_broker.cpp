@@ -394,11 +394,19 @@ struct RedisBroker::Impl {
     }
     // Service thread (lock held): queues a command for the I/O thread.
     void send(const std::vector<std::string_view>& argv, Completion complete) {
-        bool wasEmpty;
+        bool wasEmpty = false, down = false;
         {
             std::lock_guard guard(mutex);
-            wasEmpty = commandBox.empty() && outbox.empty();
-            commandBox.push_back({encode(argv), std::move(complete)});
+            down = !up || stopping;  // checked again here: the connection may have just dropped
+            if (!down) {
+                wasEmpty = commandBox.empty() && outbox.empty();
+                commandBox.push_back({encode(argv), std::move(complete)});
+            }
+        }
+        if (down) {
+            // Answered at once (the caller holds the service lock), never left waiting for a reconnect.
+            if (auto task = complete(nullptr)) task();
+            return;
         }
         if (wasEmpty) wake();
     }
