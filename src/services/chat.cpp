@@ -15,6 +15,7 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
       clock_(std::move(clock)),
       topicPrefix_("chat:" + this->name() + ":"),
       presenceKeyPrefix_("chat:" + this->name() + ":presence:"),
+      readTopicPrefix_("chat:" + this->name() + ":read:"),  // no canonical JSON starts with 'r
       presencePayloadPrefix_("{\"service\":" + json::serialize(json::string(this->name())) +
                              ",\"message\":{\"type\":\"presence\"") {
     asyncCommand("join", {required("channel")}, [this](const RequestPtr& req) {
@@ -39,6 +40,7 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
         bool newHere = member == channel.members.end();
         if (newHere) {
             member = channel.members.emplace(identityKey, Member{client->identity(), {}}).first;
+            node().broker().subscribe(readTopic(key, identityKey), this);
             touchPresence(key, identityKey);  // before the read below, which then includes it
         }
         member->second.connections.push_back(client);
@@ -95,22 +97,25 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
         const ClientPtr& client = authenticated(req);
         auto it = joined(req, canonicalJson(req.param("channel")));
         const Channel& channel = channels_.at(it->channelKey);
-        const Member& member = channel.members.at(it->identityKey);
-        if (member.connections.size() < 2) return;  // no other device to tell
         json::object receipt;
         receipt["type"] = "read";
         receipt["channel"] = channel.value;
         receipt["timestamp"] = timestamp(clock_());
-        FramePtr shared = frame(receipt);
-        for (const ClientPtr& connection : member.connections)
-            if (connection != client) connection->send(shared);
+        // To the identity's other connections on every node: this node's at
+        // once (the reader excluded), the others' through their read topic.
+        silencedClient_ = client.get();
+        node().broker().publish(readTopic(it->channelKey, it->identityKey), frame(receipt));
+        silencedClient_ = nullptr;
     });
 }
 
 ChatService::~ChatService() {
     if (!attached()) return;
     node().timers().cancel(heartbeatTimer_);
-    for (const auto& [key, channel] : channels_) node().broker().unsubscribe(topicFor(key));
+    for (const auto& [key, channel] : channels_) {
+        node().broker().unsubscribe(topicFor(key));
+        for (const auto& [identityKey, member] : channel.members) node().broker().unsubscribe(readTopic(key, identityKey));
+    }
 }
 
 std::string ChatService::timestamp(std::chrono::system_clock::time_point when) {
@@ -279,6 +284,7 @@ void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
     json::value identity = std::move(memberIt->second.identity);
     json::value channelValue = channel.value;
     channel.members.erase(memberIt);
+    node().broker().unsubscribe(readTopic(joined.channelKey, joined.identityKey));
     node().broker().mapDelete(presenceKey(joined.channelKey), field(joined.identityKey));
     if (channel.members.empty()) {
         channels_.erase(channelIt);
@@ -288,6 +294,19 @@ void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
 }
 
 void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+    if (topic.compare(0, readTopicPrefix_.size(), readTopicPrefix_) == 0) {
+        // A read receipt for one identity's connections in one channel.
+        std::string_view rest = std::string_view(topic).substr(readTopicPrefix_.size());
+        auto cut = rest.find('\x1f');
+        if (cut == std::string_view::npos) return;
+        auto channel = channels_.find(std::string(rest.substr(0, cut)));
+        if (channel == channels_.end()) return;
+        auto member = channel->second.members.find(std::string(rest.substr(cut + 1)));
+        if (member == channel->second.members.end()) return;
+        for (const ClientPtr& connection : member->second.connections)
+            if (connection.get() != silencedClient_) connection->send(frame);
+        return;
+    }
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
     Channel& channel = it->second;

@@ -101,6 +101,12 @@ TEST_F(ScaleOutChat, MembersAndPresenceAreClusterWide) {
     EXPECT_TRUE(next(*bob, "presence", 500ms).is_null());
     EXPECT_TRUE(laptop->silentFor(200ms));  // nor told about herself
 
+    // Read receipts reach the reader's other devices, on other nodes too.
+    laptop->request("chat", "read", {{"channel", "room"}});
+    EXPECT_EQ(next(*phone, "read").at("channel"), "room");
+    EXPECT_TRUE(next(*bob, "read", 300ms).is_null());
+    EXPECT_TRUE(next(*laptop, "read", 100ms).is_null());
+
     // Messages reach every node once.
     bob->request("chat", "send", {{"channel", "room"}, {"body", "hi"}});
     EXPECT_EQ(next(*laptop, "message").at("body"), "hi");

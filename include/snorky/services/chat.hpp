@@ -9,8 +9,8 @@
 // one the channel keeps.
 //
 // Messages and presence go through the node's Broker (topic per channel), one
-// shared frame per event; read receipts go straight to the reader's other
-// local connections (only those on the same node).
+// shared frame per event; read receipts through a topic per (channel,
+// identity), so the reader's devices on every node get them.
 //
 // Across nodes (docs/scale-out.md) presence is per identity in the cluster:
 // each node keeps, in the Broker's shared map "chat:<service>:presence:<channel>",
@@ -79,6 +79,9 @@ private:
     void onAttach() override;
     void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
     std::string presenceKey(const std::string& channelKey) const { return presenceKeyPrefix_ + channelKey; }
+    std::string readTopic(const std::string& channelKey, const std::string& identityKey) const {
+        return readTopicPrefix_ + channelKey + '\x1f' + identityKey;
+    }
     std::string field(const std::string& identityKey);
     void touchPresence(const std::string& channelKey, const std::string& identityKey);
     // Identities live on other nodes, from the shared map's fields (stale ones are deleted).
@@ -99,6 +102,8 @@ private:
     Clock clock_;
     std::string topicPrefix_;
     std::string presenceKeyPrefix_;
+    std::string readTopicPrefix_;        // + channel + '\x1f' + identity: read receipts
+    const Client* silencedClient_ = nullptr;  // the reader, during a read receipt's local delivery
     std::string presencePayloadPrefix_;  // how a presence frame of this service starts
     const Member* silenced_ = nullptr;   // not told its own "joined" (set during that publish)
     Timers::Handle heartbeatTimer_ = 0;
