@@ -46,6 +46,7 @@ struct Server::Impl {
         timers = std::make_unique<AsioTimers>(workers[0]->ioc());
         node = std::make_unique<Node>(broker ? std::move(broker) : std::make_unique<MemoryBroker>(), *timers);
         timers->setLock(node->serviceLock());
+        for (auto& worker : workers) worker->setMetrics(node->metrics());
         signals = std::make_unique<asio::signal_set>(workers[0]->ioc(), SIGINT, SIGTERM);
     }
 

@@ -75,6 +75,7 @@ void Worker::flushDirty() {
     flushing_.swap(dirty_);
     for (auto& session : flushing_) session->flush();
     flushing_.clear();
+    publishCounts();
 }
 
 void Worker::add(WsSession* session) {

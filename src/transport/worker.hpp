@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "snorky/frame.hpp"
+#include "snorky/metrics.hpp"
 
 namespace snorky {
 
@@ -41,6 +42,16 @@ public:
     // This thread: the session has frames to write; they are written together
     // after the current handler, so frames queued in one go leave in one write.
     void markDirty(std::shared_ptr<WsSession> session);
+
+    // Frames written are counted per worker and added to the shared metric
+    // once per flush round: one shared atomic per delivery would bounce its
+    // cache line between the I/O threads.
+    void setMetrics(Metrics& metrics) { metrics_ = &metrics; }
+    void countFrames(std::size_t frames) { framesWritten_ += frames; }
+    void publishCounts() {
+        if (framesWritten_ && metrics_) metrics_->framesSent.fetch_add(framesWritten_, std::memory_order_relaxed);
+        framesWritten_ = 0;
+    }
 
     // One read buffer per worker: idle sessions hold no read buffer at all.
     std::uint8_t* readBuffer() { return readBuffer_.get(); }
@@ -70,6 +81,8 @@ private:
     std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
     bool flushPosted_ = false;
 
+    Metrics* metrics_ = nullptr;
+    std::uint64_t framesWritten_ = 0;
     std::unique_ptr<std::uint8_t[]> readBuffer_;
     WsSession* sessions_ = nullptr;  // intrusive list head
     boost::asio::steady_timer tickTimer_;

@@ -353,7 +353,7 @@ void WsSession::flush() {
         }
         if (static_cast<std::size_t>(sent) < requested) break;  // kernel buffer full
     }
-    if (frames) listener_.registry().node().metrics().framesSent.fetch_add(frames, std::memory_order_relaxed);
+    worker_.countFrames(frames);
     if (outHead_ < out_.size()) {
         if (outHead_ > 64) {  // keep the vector from growing by its dead prefix
             out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outHead_));
@@ -378,6 +378,7 @@ void WsSession::waitWritable() {
         if (self->state_ == State::Closed) return;
         if (ec) return self->terminate();
         self->flush();
+        self->worker_.publishCounts();
     });
 }
 
