@@ -3,9 +3,8 @@
 // on localhost only and requires the key "swordfish".
 //
 //   ./example_pubsub_backend
-//   curl -H 'X-Backend-Key: swordfish' -d '{"service":"pubsub_backend","message":
-//     {"command":"publish","params":{"channel":"announcements","message":"Hello"}}}' \
-//     http://127.0.0.1:5801/backend
+//   curl -H 'X-Backend-Key: swordfish' http://127.0.0.1:5801/backend -d '{"service":"pubsub_backend",
+//     "message":{"command":"publish","params":{"channel":"announcements","message":"Hello"}}}'
 #include <snorky/services/pubsub.hpp>
 #include <snorky/transport/server.hpp>
 #include <string>
