@@ -96,7 +96,8 @@ start_server() {
     rm -f "$WORK_DIR/ready.json"
     # A process may hold at most the hard limit of open files (20,000 here).
     ulimit -n "$(ulimit -Hn)"
-    nice -n "$BENCH_NICE" "$SNORKY" --config "$WORK_DIR/snorky.toml" --ready-file "$WORK_DIR/ready.json" >"$WORK_DIR/server.log" 2>&1 &
+    # ENGINE (e.g. redis://127.0.0.1:6390) selects the scale-out engine; default in-memory.
+    nice -n "$BENCH_NICE" "$SNORKY" --config "$WORK_DIR/snorky.toml" --ready-file "$WORK_DIR/ready.json" ${ENGINE:+--engine "$ENGINE"} >"$WORK_DIR/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 200); do
         [[ -s "$WORK_DIR/ready.json" ]] && return 0
