@@ -287,7 +287,8 @@ void WsSession::send(const FramePtr& frame) {
 void WsSession::queue(const FramePtr& frame) {
     if (state_ != State::Open && !(state_ == State::Closing && frame->opcode() == ws::Close)) return;
     queuedBytes_ += frame->wire().size();
-    if (queuedBytes_ > listener_.options().maxQueueBytes && frame->opcode() < 0x8) {
+    // Pongs count too: a client flooding pings without reading must not grow our memory.
+    if (queuedBytes_ > listener_.options().maxQueueBytes && frame->opcode() != ws::Close) {
         // Slow consumer: it would grow our memory without bound. Drop its
         // backlog now and close from a fresh handler (we may be inside a fan-out).
         auto& metrics = listener_.registry().node().metrics();

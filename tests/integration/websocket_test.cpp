@@ -213,3 +213,25 @@ TEST(WebSocket, StaticFilesAreServedWithoutTraversal) {
     }
     EXPECT_EQ(upgradeStatus(server.frontendPort(), "/ws"), 101);  // the WebSocket still works beside the files
 }
+
+TEST(WebSocket, PingFloodWithoutReadingIsCutOffLikeASlowConsumer) {
+    ServerProcess server(basicConfig(true, "max_queue_bytes = 65536\n"));
+    WsClient bystander(server.frontendPort());
+    bystander.request("pubsub", "subscribe", {{"channel", "c"}});
+    {
+        WsClient flooder(server.frontendPort());
+        std::string ping = snorky::ws::clientFrame(snorky::ws::Ping, std::string(125, 'p'), kMask);
+        std::string burst;
+        for (int i = 0; i < 1000; ++i) burst += ping;
+        try {
+            // 130 MB of pings at most; the flooder never reads a pong.
+            for (int i = 0; i < 1000; ++i) flooder.sendRaw(burst);
+        } catch (const std::exception&) {
+            // cut off: the write failed
+        }
+    }
+    auto metrics = httpRequest(server.backendPort(), "GET", "/metrics", "").body;
+    EXPECT_NE(metrics.find("snorky_slow_consumers_total 1\n"), std::string::npos) << metrics;
+    publish(server, "c", "still served");
+    EXPECT_EQ(bystander.expectMessage().at("message"), "still served");
+}
