@@ -86,8 +86,12 @@ public:
     // `ttl` after its last mapSet; per-field liveness is the caller's business
     // (e.g. an expiry time in the value).
     using MapDone = std::function<void(Result, std::map<std::string, std::string> fields)>;
+    // `done` (optional) runs once the engine applied the write, so a caller can
+    // answer its client only when every node can read the value.
     virtual void mapSet(const std::string& key, const std::string& field, const std::string& value,
-                        std::chrono::milliseconds ttl) {}
+                        std::chrono::milliseconds ttl, Done done = {}) {
+        if (done) done(Result::Unavailable);
+    }
     virtual void mapDelete(const std::string& key, const std::string& field) {}
     virtual void mapRead(const std::string& key, MapDone done) { done(Result::Unavailable, {}); }
     // Increases every time the engine (re)connects: cluster state may have
@@ -116,7 +120,7 @@ public:
     void readKey(const std::string& key, ReadDone done) override;
     void listKeys(const std::string& prefix, ListDone done) override;
     void mapSet(const std::string& key, const std::string& field, const std::string& value,
-                std::chrono::milliseconds ttl) override;
+                std::chrono::milliseconds ttl, Done done = {}) override;
     void mapDelete(const std::string& key, const std::string& field) override;
     void mapRead(const std::string& key, MapDone done) override;
     const std::string& nodeId() const override { return nodeId_; }

@@ -60,7 +60,7 @@ public:
     void readKey(const std::string& key, ReadDone done) override;
     void listKeys(const std::string& prefix, ListDone done) override;
     void mapSet(const std::string& key, const std::string& field, const std::string& value,
-                std::chrono::milliseconds ttl) override;
+                std::chrono::milliseconds ttl, Done done = {}) override;
     void mapDelete(const std::string& key, const std::string& field) override;
     void mapRead(const std::string& key, MapDone done) override;
     std::uint64_t connectionEpoch() const override;

@@ -654,13 +654,20 @@ void RedisBroker::readKey(const std::string& key, ReadDone done) {
 }
 
 void RedisBroker::mapSet(const std::string& key, const std::string& field, const std::string& value,
-                         std::chrono::milliseconds ttl) {
-    if (!impl_->up) return;
+                         std::chrono::milliseconds ttl, Done done) {
+    if (!impl_->up) {
+        if (done) done(Result::Unavailable);
+        return;
+    }
     std::string full = impl_->options.prefix + key, ms = std::to_string(ttl.count());
-    auto none = [](const redisReply*) { return std::function<void()>(); };
-    // Two commands on one connection: applied in this order.
-    impl_->send({"HSET", full, field, value}, none);
-    impl_->send({"PEXPIRE", full, ms}, none);
+    // Two commands on one connection: applied in this order, so the second
+    // reply means both are in Redis.
+    impl_->send({"HSET", full, field, value}, [](const redisReply*) { return std::function<void()>(); });
+    impl_->send({"PEXPIRE", full, ms}, [done = std::move(done)](const redisReply* r) {
+        if (!done) return std::function<void()>();
+        Result result = !r || r->type == REDIS_REPLY_ERROR ? Result::Unavailable : Result::Ok;
+        return std::function<void()>([done, result] { done(result); });
+    });
 }
 
 void RedisBroker::mapDelete(const std::string& key, const std::string& field) {

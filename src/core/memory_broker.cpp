@@ -66,11 +66,12 @@ void MemoryBroker::listKeys(const std::string& prefix, ListDone done) {
 }
 
 void MemoryBroker::mapSet(const std::string& key, const std::string& field, const std::string& value,
-                          std::chrono::milliseconds ttl) {
+                          std::chrono::milliseconds ttl, Done done) {
     Map& map = maps_[key];
     if (map.expires <= Clock::now()) map.fields.clear();  // expired as a whole
     map.fields[field] = value;
     map.expires = Clock::now() + ttl;
+    if (done) done(Result::Ok);
 }
 
 void MemoryBroker::mapDelete(const std::string& key, const std::string& field) {

@@ -187,12 +187,12 @@ std::string CursorsService::handleKey(const std::string& documentKey, std::uint1
     return handlePrefix_ + documentKey + '\x1f' + std::to_string(handle);
 }
 
-void CursorsService::share(const Cursor& cursor) {
+void CursorsService::share(const Cursor& cursor, Broker::Done done) {
     json::object entry{{"node", node().broker().nodeId()},
                        {"expires", epochMillis() + options_.cursorTtl.count()},
                        {"cursor", describe(cursor)}};
     node().broker().mapSet(stateKey(cursor.documentKey), std::to_string(cursor.publicHandle), json::serialize(entry),
-                           options_.cursorTtl);
+                           options_.cursorTtl, std::move(done));
 }
 
 std::map<std::uint16_t, json::value> CursorsService::remoteCursors(const std::map<std::string, std::string>& fields) {
@@ -250,9 +250,10 @@ void CursorsService::create(const RequestPtr& req, int attempt) {
         cursor.status = req->param("status");
         cursor.owner = client->identity();
         document.cursors.emplace(handle, &cursor);
-        share(cursor);
         tellOthers(document, client, json::object{{"type", "cursorAdded"}, {"cursor", describe(cursor)}});
-        req->resolve(handle);
+        // Answered once the cursor is in the cluster state: a join on any node
+        // right after this reply lists it.
+        share(cursor, [req, handle](Broker::Result) { req->resolve(handle); });
     });
 }
 

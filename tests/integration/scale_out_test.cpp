@@ -128,7 +128,10 @@ TEST_F(ScaleOut, PublishersOnSeveralNodesKeepTheirOwnOrder) {
 TEST_F(ScaleOut, RedisRestartMidStreamThenDeliveryResumes) {
     auto clients = subscribeEverywhere("stream");
     for (int i = 0; i < 10; ++i) backendPublish(*nodes[0], "stream", i);
+    // Both other nodes have everything before Redis goes (else the last
+    // messages may still be on their way: at most once).
     EXPECT_EQ(receiveMessages(*clients[1], 10), range(0, 10));
+    EXPECT_EQ(receiveMessages(*clients[2], 10), range(0, 10));
 
     redis->kill9();
     for (auto& node : nodes) ASSERT_TRUE(waitHealth(*node, "down"));
@@ -142,12 +145,7 @@ TEST_F(ScaleOut, RedisRestartMidStreamThenDeliveryResumes) {
     ASSERT_TRUE(redis->waitSubscribers(redisChannel("\"stream\""), 3));
     for (int i = 20; i < 30; ++i) backendPublish(*nodes[0], "stream", i);
     EXPECT_EQ(receiveMessages(*clients[1], 10), range(20, 30));
-    EXPECT_EQ(receiveMessages(*clients[2], 20), [] {
-        auto v = range(0, 10);
-        auto after = range(20, 30);
-        v.insert(v.end(), after.begin(), after.end());
-        return v;
-    }());
+    EXPECT_EQ(receiveMessages(*clients[2], 10), range(20, 30));
     std::string metrics = httpRequest(nodes[0]->backendPort(), "GET", "/metrics", "").body;
     EXPECT_NE(metrics.find("snorky_engine_reconnects_total 1"), std::string::npos) << metrics;
     EXPECT_NE(metrics.find("snorky_engine_dropped_total 10"), std::string::npos) << metrics;

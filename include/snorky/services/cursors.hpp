@@ -82,7 +82,8 @@ private:
     void leaveDocument(const ClientPtr& client, ClientState& state, const std::string& key);
     std::uint16_t freeHandle(const Document& document);
     void create(const RequestPtr& req, int attempt);
-    void share(const Cursor& cursor);  // into the shared map, with a fresh expiry
+    // Into the shared map, with a fresh expiry; `done` runs once it is written.
+    void share(const Cursor& cursor, Broker::Done done = {});
     void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
     void heartbeat();
     std::string topicFor(const std::string& documentKey) const { return topicPrefix_ + documentKey; }
