@@ -145,4 +145,24 @@ private:
     std::string nodeId_ = "local";
 };
 
+// After the engine reconnects, cluster state may be gone (Redis restarted
+// empty) and every node is setting its own again, within one TTL: until then
+// a missing entry proves nothing. Services with heartbeats call observe() on
+// each one and decide nothing from absences while active().
+class ReconnectGrace {
+public:
+    void observe(const Broker& broker, std::chrono::steady_clock::duration ttl) {
+        std::uint64_t epoch = broker.connectionEpoch();
+        if (epoch == epoch_) return;
+        bool reconnected = epoch > 1;  // the first connection lost nothing
+        epoch_ = epoch;
+        if (reconnected) until_ = std::chrono::steady_clock::now() + ttl;
+    }
+    bool active() const { return std::chrono::steady_clock::now() < until_; }
+
+private:
+    std::uint64_t epoch_ = 0;
+    std::chrono::steady_clock::time_point until_{};
+};
+
 }  // namespace snorky

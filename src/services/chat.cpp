@@ -212,11 +212,7 @@ void ChatService::onAttach() {
 }
 
 void ChatService::heartbeat() {
-    if (std::uint64_t epoch = node().broker().connectionEpoch(); epoch != epoch_) {
-        bool reconnected = epoch > 1;  // the first connection lost nothing
-        epoch_ = epoch;
-        if (reconnected) graceUntil_ = std::chrono::steady_clock::now() + options_.presenceTtl;
-    }
+    grace_.observe(node().broker(), options_.presenceTtl);
     for (auto& [key, channel] : channels_) {
         for (const auto& [identityKey, member] : channel.members) touchPresence(key, identityKey);
         // Identities whose node stopped refreshing: tell our members they left.
@@ -227,7 +223,7 @@ void ChatService::heartbeat() {
             if (it == channels_.end()) return;
             Channel& channel = it->second;
             std::map<std::string, json::value> live = remoteMembers(key, fields);
-            if (std::chrono::steady_clock::now() < graceUntil_) {
+            if (grace_.active()) {
                 for (auto& [identityKey, identity] : live) channel.remote.insert(identityKey);
                 return;  // the others may not have set their presence again yet
             }

@@ -268,11 +268,7 @@ void CursorsService::onAttach() {
 }
 
 void CursorsService::heartbeat() {
-    if (std::uint64_t epoch = node().broker().connectionEpoch(); epoch != epoch_) {
-        bool reconnected = epoch > 1;  // the first connection lost nothing
-        epoch_ = epoch;
-        if (reconnected) graceUntil_ = std::chrono::steady_clock::now() + options_.cursorTtl;
-    }
+    grace_.observe(node().broker(), options_.cursorTtl);
     for (auto& [key, document] : documents_) {
         for (const auto& [handle, cursor] : document.cursors) {
             share(*cursor);
@@ -286,7 +282,7 @@ void CursorsService::heartbeat() {
             if (it == documents_.end()) return;
             Document& document = it->second;
             std::map<std::uint16_t, json::value> live = remoteCursors(fields);
-            if (std::chrono::steady_clock::now() < graceUntil_) {
+            if (grace_.active()) {
                 for (auto& [handle, cursor] : live) document.remote[handle] = std::move(cursor);
                 return;  // the others may not have set their cursors again yet
             }

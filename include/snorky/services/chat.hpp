@@ -109,8 +109,7 @@ private:
     Timers::Handle heartbeatTimer_ = 0;
     // After the engine reconnects, every node sets its presence again within
     // presenceTtl / 3: no "left" is concluded from missing fields until then.
-    std::uint64_t epoch_ = 0;
-    std::chrono::steady_clock::time_point graceUntil_{};
+    ReconnectGrace grace_;
     std::unordered_map<std::string, Channel> channels_;                 // canonical channel -> channel
     std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
 };

@@ -100,8 +100,7 @@ private:
     const Client* silenced_ = nullptr;  // the acting connection, during a local publish
     bool publishing_ = false;           // a publish of ours is being delivered locally
     Timers::Handle heartbeatTimer_ = 0;
-    std::uint64_t epoch_ = 0;  // see ChatService: no removal concluded until every node set its cursors again
-    std::chrono::steady_clock::time_point graceUntil_{};
+    ReconnectGrace grace_;  // no removal concluded until every node set its cursors again
 };
 
 }  // namespace snorky
