@@ -193,6 +193,7 @@ WebSocketOptions webSocketOptions(Options& o) {
     w.maxQueueBytes = static_cast<std::size_t>(o.integer("max_queue_bytes", static_cast<std::int64_t>(w.maxQueueBytes), 1024, 1LL << 34));
     w.allowedOrigins = o.strings("allowed_origins");
     w.staticDir = o.string("static_dir", "");
+    w.staticFollowSymlinks = o.boolean("static_follow_symlinks", false);
     if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
     return w;
 }

@@ -315,7 +315,7 @@ void CursorsService::removeCursor(const ClientPtr& client, ClientState& own,
     own.cursors.erase(it);
 }
 
-void CursorsService::leaveDocument(const ClientPtr& client, ClientState& own, const std::string& key) {
+void CursorsService::leaveDocument(const ClientPtr& client, ClientState& own, std::string key) {
     for (auto it = own.cursors.begin(); it != own.cursors.end();) {
         auto next = std::next(it);
         if (it->second.documentKey == key) removeCursor(client, own, it);

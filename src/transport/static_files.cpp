@@ -8,35 +8,68 @@ namespace snorky {
 namespace fs = std::filesystem;
 
 namespace {
-// Percent-decodes a URL path; nullopt for malformed escapes or NUL bytes.
-std::optional<std::string> decode(std::string_view in) {
+int hexDigit(char h) {
+    if (h >= '0' && h <= '9') return h - '0';
+    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes one path segment once (so "%252f" is the name "%2f", never
+// a separator); nullopt for a malformed escape or a byte no file name in the
+// folder may hold.
+std::optional<std::string> decodeSegment(std::string_view in) {
     std::string out;
+    out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
         char c = in[i];
         if (c == '%') {
             if (i + 2 >= in.size()) return std::nullopt;
-            auto hex = [](char h) -> int {
-                if (h >= '0' && h <= '9') return h - '0';
-                if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-                if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-                return -1;
-            };
-            int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+            int hi = hexDigit(in[i + 1]), lo = hexDigit(in[i + 2]);
             if (hi < 0 || lo < 0) return std::nullopt;
             c = static_cast<char>(hi * 16 + lo);
             i += 2;
         }
-        if (c == '\0') return std::nullopt;
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f || c == '/' || c == '\\') return std::nullopt;
         out += c;
     }
     return out;
 }
+
+// True when `path` is `root` or below it; both canonical.
+bool within(const fs::path& root, const fs::path& path) {
+    auto r = root.begin(), p = path.begin();
+    for (; r != root.end(); ++r, ++p)
+        if (p == path.end() || *p != *r) return false;
+    return true;
+}
 }  // namespace
 
-StaticFiles::StaticFiles(const std::string& root) {
+StaticFiles::StaticFiles(const std::string& root, bool followSymlinks) : followSymlinks_(followSymlinks) {
     std::error_code ec;
     root_ = fs::canonical(root, ec);
     if (ec || !fs::is_directory(root_)) throw std::invalid_argument("static_dir '" + root + "' is not a folder");
+}
+
+std::optional<std::vector<std::string>> StaticFiles::segments(std::string_view urlPath) {
+    if (urlPath.empty() || urlPath[0] != '/' || urlPath.size() > kMaxUrlPath) return std::nullopt;
+    std::vector<std::string> out;
+    std::string_view rest = urlPath.substr(1);
+    while (true) {
+        std::size_t slash = rest.find('/');
+        std::string_view raw = rest.substr(0, slash);
+        bool last = slash == std::string_view::npos;
+        auto name = decodeSegment(raw);
+        if (!name || name->size() > kMaxSegment) return std::nullopt;
+        // Empty only as the last segment ("/chat/"); "//x" could make an absolute path.
+        if (name->empty() && !last) return std::nullopt;
+        if (!name->empty() && (*name)[0] == '.') return std::nullopt;  // ".", "..", dotfiles
+        out.push_back(std::move(*name));
+        if (last) break;
+        rest = rest.substr(slash + 1);
+    }
+    return out;
 }
 
 std::string_view StaticFiles::contentType(const fs::path& file) {
@@ -56,26 +89,25 @@ std::string_view StaticFiles::contentType(const fs::path& file) {
 }
 
 std::optional<StaticFiles::File> StaticFiles::lookup(std::string_view urlPath) const {
-    auto decoded = decode(urlPath);
-    if (!decoded || decoded->empty() || (*decoded)[0] != '/') return std::nullopt;
-    fs::path relative = fs::path(decoded->substr(1)).lexically_normal();
-    for (const auto& part : relative) {
-        std::string name = part.string();
-        if (name == ".." || (!name.empty() && name[0] == '.' && name != ".")) return std::nullopt;
-    }
-    fs::path candidate = root_ / relative;
+    auto parts = segments(urlPath);
+    if (!parts) return std::nullopt;
+    fs::path candidate = root_;
+    for (const auto& part : *parts)
+        if (!part.empty()) candidate /= part;  // each part is one plain name, never absolute
     std::error_code ec;
     if (fs::is_directory(candidate, ec)) candidate /= "index.html";
-    // The URL cannot climb out (no "..", no dotfiles); symlinks inside the
-    // folder are the operator's choice and are followed, as web servers do.
-    fs::path real = candidate;
+    // Resolve symlinks, then check containment again: a link inside the folder
+    // may point anywhere on the machine.
+    fs::path real = fs::canonical(candidate, ec);
+    if (ec) return std::nullopt;
+    if (!followSymlinks_ && !within(root_, real)) return std::nullopt;
     if (!fs::is_regular_file(real, ec)) return std::nullopt;
     if (fs::file_size(real, ec) > kMaxFileSize || ec) return std::nullopt;
     std::ifstream in(real, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream body;
     body << in.rdbuf();
-    return File{std::string(contentType(real)), body.str()};
+    return File{std::string(contentType(candidate)), body.str()};
 }
 
 }  // namespace snorky

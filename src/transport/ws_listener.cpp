@@ -12,7 +12,7 @@ using tcp = asio::ip::tcp;
 WsListener::WsListener(asio::io_context& ioc, std::vector<Worker*> workers, ServiceRegistry& registry,
                        WebSocketOptions options)
     : acceptor_(ioc, std::move(workers), options.address, options.port), registry_(registry), options_(std::move(options)) {
-    if (!options_.staticDir.empty()) staticFiles_ = std::make_unique<StaticFiles>(options_.staticDir);
+    if (!options_.staticDir.empty()) staticFiles_ = std::make_unique<StaticFiles>(options_.staticDir, options_.staticFollowSymlinks);
 }
 
 void WsListener::start() {

@@ -2,6 +2,7 @@
 // rules, limits, slow consumers, origins, pings and static files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "snorky/ws_codec.hpp"
@@ -199,7 +200,7 @@ TEST(WebSocket, UnansweredPingsDisconnectIdleClients) {
 TEST(WebSocket, StaticFilesAreServedWithoutTraversal) {
     std::string index = writeTempFile("index.html", "<h1>hello</h1>");
     std::string root = index.substr(0, index.rfind('/'));
-    writeTempFile("secret.txt", "secret");  // a sibling folder's file
+    std::string secret = writeTempFile("secret.txt", "secret");  // another folder's file
     ServerProcess server(basicConfig(true, "static_dir = \"" + root + "\"\n"));
     HttpResponse page = httpRequest(server.frontendPort(), "GET", "/", "");
     EXPECT_EQ(page.status, 200);
@@ -207,9 +208,19 @@ TEST(WebSocket, StaticFilesAreServedWithoutTraversal) {
     EXPECT_EQ(page.headers["Content-Type"], "text/html; charset=utf-8");
     EXPECT_EQ(httpRequest(server.frontendPort(), "GET", "/index.html", "").status, 200);
     EXPECT_EQ(httpRequest(server.frontendPort(), "GET", "/missing.js", "").status, 404);
-    for (const char* evil : {"/../secret.txt", "/%2e%2e/secret.txt", "/a/../../secret.txt", "/.hidden", "/%00"}) {
-        std::string reply = rawExchange(server.frontendPort(), std::string("GET ") + evil + " HTTP/1.1\r\nHost: x\r\n\r\n");
-        EXPECT_EQ(reply.find("200 OK"), std::string::npos) << evil;
+    std::filesystem::create_symlink(secret, root + "/link.txt");
+    // The files an attacker wants: the process environment holds the backend key.
+    std::vector<std::string> evil = {"//proc/self/environ", "//etc/passwd", "/%2fetc/passwd", "/%2Fetc/passwd",
+                                     "/%5c..%5csecret.txt", "/%2f%2e%2e/secret.txt", "/%252e%252e/secret.txt",
+                                     "/..%2fsecret.txt", "/%2e%2E%2fsecret.txt", "/link.txt", "/" + secret,
+                                     "//" + secret.substr(1), "/%2f" + secret.substr(1), "/a/" + std::string(70000, 'a'),
+                                     "/../secret.txt", "/%2e%2e/secret.txt", "/a/../../secret.txt", "/.hidden", "/%00"};
+    for (const auto& path : evil) {
+        std::string reply = rawExchange(server.frontendPort(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_EQ(reply.find("200 OK"), std::string::npos) << path;
+        EXPECT_EQ(reply.find("secret"), std::string::npos) << path;
+        EXPECT_EQ(reply.find("root:"), std::string::npos) << path;
+        EXPECT_EQ(reply.find("SNORKY_BACKEND_KEY"), std::string::npos) << path;
     }
     EXPECT_EQ(upgradeStatus(server.frontendPort(), "/ws"), 101);  // the WebSocket still works beside the files
 }

@@ -79,7 +79,8 @@ private:
     json::value describe(const Cursor& cursor) const;
     void tellOthers(const Document& document, const ClientPtr& except, const json::value& message);
     void removeCursor(const ClientPtr& client, ClientState& state, std::map<std::string, Cursor>::iterator it);
-    void leaveDocument(const ClientPtr& client, ClientState& state, const std::string& key);
+    // `key` by value: callers pass elements of `state.documents`, which this erases.
+    void leaveDocument(const ClientPtr& client, ClientState& state, std::string key);
     std::uint16_t freeHandle(const Document& document);
     void create(const RequestPtr& req, int attempt);
     // Into the shared map, with a fresh expiry; `done` runs once it is written.

@@ -33,6 +33,7 @@ struct WebSocketOptions {
     std::size_t maxQueueBytes = 4 * 1024 * 1024;    // outbound backlog before "slow consumer"
     std::vector<std::string> allowedOrigins;        // empty: any origin
     std::string staticDir;                          // serve these files next to the WS path
+    bool staticFollowSymlinks = false;              // serve symlinks that point out of staticDir
     // Connect-time identity: the `token` query parameter is checked by this
     // verifier; it returns the identity, or sets `error` and returns nullopt
     // (the upgrade is refused with 401). Unset: a token is refused.

@@ -229,3 +229,28 @@ TEST_F(CursorsTest, DisconnectRemovesEverythingAndFreesEmptyDocuments) {
     t.disconnect(bob);
     EXPECT_EQ(cursors->documentCount(), 0u);
 }
+
+// A disconnect used to pass a reference to the last joined document's name
+// into the function that erases it: names past the short-string buffer (~15
+// bytes) were read after being freed, and the server crashed.
+TEST_F(CursorsTest, DisconnectingLeavesDocumentsWithNamesOfEveryLength) {
+    for (std::size_t length : {1u, 15u, 16u, 17u, 20u, 64u, 1000u}) {
+        std::string first(length, 'a'), second = "a-long-document-name-" + std::string(length, 'b');
+        join(laptop, json::string(first));
+        join(laptop, json::string(second));
+        join(bob, json::string(second));
+        create(laptop, 1, json::string(first));
+        create(laptop, 2, json::string(second));
+        bob->frames.clear();
+        t.disconnect(laptop);
+        std::set<std::string> types;
+        for (auto& frame : bob->frames)
+            types.insert(json::value_to<std::string>(json::parse(frame->payload()).at("message").at("type")));
+        EXPECT_EQ(types, std::set<std::string>{"cursorRemoved"}) << length;
+        EXPECT_EQ(cursors->cursorCount(json::string(first)), 0u);
+        EXPECT_EQ(cursors->cursorCount(json::string(second)), 0u);
+        t.disconnect(bob);
+        t.connect(laptop);
+        t.connect(bob);
+    }
+}
