@@ -20,6 +20,12 @@ inline constexpr const char* kBodyTooLarge = "Body too large";
 inline constexpr const char* kServiceTimeout = "Service did not answer in time";
 inline constexpr const char* kMalformedMessage = "Malformed message";
 
+// WebSocket abuse limits (ours): a message over the connection's rate limit
+// is answered with this error (same service, same callId) and not processed.
+inline constexpr const char* kRateLimited = "Rate limited";
+// HTTP body of an upgrade refused with 429 (max_connections_per_ip).
+inline constexpr const char* kTooManyConnections = "Too many connections from this address";
+
 // PubSub (section 4)
 inline constexpr const char* kAlreadySubscribed = "Already subscribed";
 inline constexpr const char* kNotSubscribed = "Not subscribed";
