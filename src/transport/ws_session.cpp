@@ -357,10 +357,10 @@ bool WsSession::admitMessage(std::string_view text) {
             metrics.rateLimited.fetch_add(1, std::memory_order_relaxed);
             metrics.rateLimitDisconnects.fetch_add(1, std::memory_order_relaxed);
             if (allowAbuseLog())
-                SNORKY_LOG(Warn, "disconnecting " << remoteAddress() << ": over the rate limit ("
-                                                  << listener_.rateLimit().rate << " messages/s) "
-                                                  << listener_.rateLimit().disconnectAfter << " times within "
-                                                  << RateLimit::kWindowSeconds << " s");
+                SNORKY_LOG(Warn, "disconnecting " << remoteAddress() << " (1008): "
+                                                  << listener_.rateLimit().disconnectAfter << " messages refused within "
+                                                  << RateLimit::kWindowSeconds << " s over rate_limit "
+                                                  << listener_.rateLimit().rate << "/s");
             close(ws::PolicyViolation, "Rate limit exceeded");
             return false;
     }
