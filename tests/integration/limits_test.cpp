@@ -135,9 +135,10 @@ TEST(RateLimit, MessagesOverTheLimitAreAnsweredRateLimitedAndNotProcessed) {
             ++refused;
         }
     }
-    // The burst, plus one more if the server's second ticked during the volley.
+    // The burst, plus one more for each tick of the server's one-second clock
+    // during the volley (none or one unless the machine is very busy).
     EXPECT_GE(responses, 5);
-    EXPECT_LE(responses, 6);
+    EXPECT_LE(responses, 7);
     EXPECT_EQ(responses + refused, kCalls);
     EXPECT_EQ(metric(server, "snorky_rate_limited_total"), static_cast<std::uint64_t>(refused));
 
@@ -328,7 +329,7 @@ TEST(ConnectionsPerIp, ForwardedForFromAnUntrustedPeerIsIgnored) {
 
 TEST(Handshakes, PastTheCapNewConnectionsAreClosedUntilTheHalfOpenOnesTimeOut) {
     constexpr int kMax = 8, kExtra = 5;
-    ServerProcess server(basicConfig(true, "max_handshakes = " + std::to_string(kMax) + "\nhandshake_timeout = 2\n"));
+    ServerProcess server(basicConfig(true, "max_handshakes = " + std::to_string(kMax) + "\nhandshake_timeout = 3\n"));
     const int port = server.frontendPort();
     auto started = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<RawSocket>> sockets;
@@ -342,16 +343,16 @@ TEST(Handshakes, PastTheCapNewConnectionsAreClosedUntilTheHalfOpenOnesTimeOut) {
             if (!s->open()) ++closed;
         return closed;
     };
-    EXPECT_TRUE(eventually([&] { return metric(server, "snorky_handshakes_refused_total") == kExtra; }, 1500ms))
+    EXPECT_TRUE(eventually([&] { return metric(server, "snorky_handshakes_refused_total") == kExtra; }, 2500ms))
         << httpRequest(server.backendPort(), "GET", "/metrics", "").body;
-    EXPECT_TRUE(eventually([&] { return closedCount() == kExtra; }, 1500ms)) << closedCount();
-    if (std::chrono::steady_clock::now() - started < 1800ms) {
+    EXPECT_TRUE(eventually([&] { return closedCount() == kExtra; }, 2500ms)) << closedCount();
+    if (std::chrono::steady_clock::now() - started < 2800ms) {
         EXPECT_EQ(closedCount(), kExtra);  // the first kMax are still waiting for their timeout
         EXPECT_THROW(WsClient{port}, std::exception);  // no room for anyone yet
     }
     EXPECT_NE(server.logs().find("max_handshakes"), std::string::npos) << server.logs();
     // The half-open ones time out, and a normal client gets in again.
-    EXPECT_TRUE(eventually([&] { return closedCount() == kMax + kExtra; }, 5000ms)) << closedCount();
+    EXPECT_TRUE(eventually([&] { return closedCount() == kMax + kExtra; }, 8000ms)) << closedCount();
     WsClient client(port);
     EXPECT_EQ(client.request("pubsub", "subscribe", {{"channel", "x"}}).at("type"), "response");
 }
