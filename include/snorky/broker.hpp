@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "snorky/clock.hpp"
 #include "snorky/frame.hpp"
 #include "snorky/json.hpp"
 
@@ -107,12 +108,15 @@ public:
 };
 
 // Single-process broker: publish calls the topic's listener synchronously.
+// Expiry follows the attached Node's clock (the real one until attached).
 class MemoryBroker final : public Broker {
 public:
+    void attach(Node& node) override;
     void publish(const std::string& topic, const FramePtr& frame) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
     std::size_t topicCount() const { return listeners_.size(); }
+    std::size_t keyCount() const { return keys_.size(); }  // expired ones included until swept
 
     void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) override;
     void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) override;
@@ -126,10 +130,10 @@ public:
     const std::string& nodeId() const override { return nodeId_; }
 
 private:
-    using Clock = std::chrono::steady_clock;
+    using TimePoint = std::chrono::steady_clock::time_point;
     struct Entry {
         std::string value;
-        Clock::time_point expires;
+        TimePoint expires;
     };
     // The entry of a live key, or end() (an expired one is erased on the way).
     std::map<std::string, Entry>::iterator live(const std::string& key);
@@ -138,31 +142,34 @@ private:
     std::map<std::string, Entry> keys_;  // sorted, for listKeys
     struct Map {
         std::map<std::string, std::string> fields;
-        Clock::time_point expires;
+        TimePoint expires;
     };
     std::unordered_map<std::string, Map> maps_;
     std::uint64_t claims_ = 0;
     std::string nodeId_ = "local";
+    const Clock* clock_ = &Clock::real();
 };
 
 // After the engine reconnects, cluster state may be gone (Redis restarted
 // empty) and every node is setting its own again, within one TTL: until then
 // a missing entry proves nothing. Services with heartbeats call observe() on
-// each one and decide nothing from absences while active().
+// each one and decide nothing from absences while active(). Times come from
+// the caller (the Node's clock), so tests decide what time it is.
 class ReconnectGrace {
 public:
-    void observe(const Broker& broker, std::chrono::steady_clock::duration ttl) {
+    using TimePoint = std::chrono::steady_clock::time_point;
+    void observe(const Broker& broker, TimePoint now, std::chrono::steady_clock::duration ttl) {
         std::uint64_t epoch = broker.connectionEpoch();
         if (epoch == epoch_) return;
         bool reconnected = epoch > 1;  // the first connection lost nothing
         epoch_ = epoch;
-        if (reconnected) until_ = std::chrono::steady_clock::now() + ttl;
+        if (reconnected) until_ = now + ttl;
     }
-    bool active() const { return std::chrono::steady_clock::now() < until_; }
+    bool active(TimePoint now) const { return now < until_; }
 
 private:
     std::uint64_t epoch_ = 0;
-    std::chrono::steady_clock::time_point until_{};
+    TimePoint until_{};
 };
 
 }  // namespace snorky

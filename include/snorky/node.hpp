@@ -1,6 +1,6 @@
 #pragma once
 // A Node is what the services of one process share: the service lock, the
-// broker to other nodes, timers and metrics. Every service call (messages,
+// broker to other nodes, timers, the clock and metrics. Every service call (messages,
 // connects, disconnects, timers, broker deliveries) happens with serviceLock()
 // held, so services are written as single-threaded code.
 #include <memory>
@@ -8,6 +8,7 @@
 
 #include "snorky/broker.hpp"
 #include "snorky/client.hpp"
+#include "snorky/clock.hpp"
 #include "snorky/log.hpp"
 #include "snorky/metrics.hpp"
 #include "snorky/timers.hpp"
@@ -16,7 +17,8 @@ namespace snorky {
 
 class Node {
 public:
-    Node(std::unique_ptr<Broker> broker, Timers& timers) : broker_(std::move(broker)), timers_(&timers) {
+    Node(std::unique_ptr<Broker> broker, Timers& timers, const Clock& clock = Clock::real())
+        : broker_(std::move(broker)), timers_(&timers), clock_(&clock) {
         broker_->attach(*this);
     }
     ~Node() { broker_->close(); }
@@ -24,6 +26,8 @@ public:
     std::mutex& serviceLock() { return lock_; }
     Broker& broker() { return *broker_; }
     Timers& timers() { return *timers_; }
+    // What time it is for services and the memory engine (tests pass a hand-driven one).
+    const Clock& clock() const { return *clock_; }
     Metrics& metrics() { return metrics_; }
 
     // Records a message refused without an answer: counted, logged with the
@@ -35,6 +39,7 @@ private:
     std::mutex lock_;
     std::unique_ptr<Broker> broker_;
     Timers* timers_;
+    const Clock* clock_;
     Metrics metrics_;
     std::mutex dropLogLock_;
     log::RateLimit dropLog_;

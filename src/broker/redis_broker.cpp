@@ -25,7 +25,7 @@ namespace snorky {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;  // real time: the I/O thread waits on sockets, not on the Node's clock
 using std::chrono::milliseconds;
 
 // Origin tag in front of every payload on the wire ("<16 hex> "), so a node
@@ -149,10 +149,10 @@ struct RedisBroker::Impl {
         std::string db = std::to_string(options.database);
         if (select && options.database != 0) c.command({"SELECT", db}, check("SELECT"));
         c.command({"PING"}, check("PING"));
-        auto deadline = Clock::now() + options.connectTimeout;
+        auto deadline = Steady::now() + options.connectTimeout;
         while (c.awaiting() > 0) {
             if (c.wantsWrite() && !c.flush(error)) return false;
-            auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+            auto left = std::chrono::duration_cast<milliseconds>(deadline - Steady::now()).count();
             if (left <= 0) {
                 error = "no answer to the handshake";
                 return false;
@@ -185,7 +185,7 @@ struct RedisBroker::Impl {
     }
 
     void onConnected() {
-        lastAnswer = Clock::now();
+        lastAnswer = Steady::now();
         lastPing = lastAnswer;
         subscribed.clear();
         {
@@ -198,7 +198,7 @@ struct RedisBroker::Impl {
         epoch.fetch_add(1);
         if (everConnected) {
             metrics().engineReconnects.fetch_add(1, std::memory_order_relaxed);
-            auto outage = std::chrono::duration_cast<milliseconds>(Clock::now() - downSince).count();
+            auto outage = std::chrono::duration_cast<milliseconds>(Steady::now() - downSince).count();
             SNORKY_LOG(Info, "redis engine: reconnected to " << where() << " after " << outage
                                                              << " ms; re-subscribing (messages of the outage are lost)");
         } else {
@@ -215,11 +215,11 @@ struct RedisBroker::Impl {
             SNORKY_LOG(Warn, "redis engine: cannot connect to " << where() << ": " << error
                                                                 << "; serving local clients only, retrying");
             downLogged = true;
-            downSince = Clock::now();
-        } else if (Clock::now() - downSince >= std::chrono::seconds(10)) {
+            downSince = Steady::now();
+        } else if (Steady::now() - downSince >= std::chrono::seconds(10)) {
             std::uint64_t suppressed = 0;
             if (stillDownLog.allow(suppressed)) {
-                auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - downSince).count();
+                auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Steady::now() - downSince).count();
                 SNORKY_LOG(Warn, "redis engine: still down after " << seconds << " s: " << error);
             }
         }
@@ -252,7 +252,7 @@ struct RedisBroker::Impl {
         SNORKY_LOG(Warn, "redis engine: connection to " << where() << " lost: " << error
                                                         << "; serving local clients only, reconnecting");
         downLogged = true;
-        downSince = Clock::now();
+        downSince = Steady::now();
     }
 
     // --- the I/O thread ---
@@ -331,7 +331,7 @@ struct RedisBroker::Impl {
         sending.clear();
         syncSubscriptions(changed);
 
-        auto now = Clock::now();
+        auto now = Steady::now();
         if (now - lastPing >= kPingEvery) {
             lastPing = now;
             cmd.command({"PING"}, [this](const redisReply* r) { checkReply("PING", r); });
@@ -356,7 +356,7 @@ struct RedisBroker::Impl {
         if (fds[1].revents & (POLLIN | POLLERR | POLLHUP)) {
             std::size_t before = cmd.awaiting();
             if (!cmd.read([](const redisReply&) {}, error)) return false;
-            if (cmd.awaiting() < before) lastAnswer = Clock::now();
+            if (cmd.awaiting() < before) lastAnswer = Steady::now();
         }
         if ((fds[1].revents & POLLOUT) && !cmd.flush(error)) return false;
         if (fds[2].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -369,7 +369,7 @@ struct RedisBroker::Impl {
 
     void checkReply(const char* what, const redisReply* r) {
         if (!r) return;  // connection gone: reported once by disconnect()
-        lastAnswer = Clock::now();
+        lastAnswer = Steady::now();
         if (r->type != REDIS_REPLY_ERROR) return;
         std::uint64_t suppressed = 0;
         if (replyErrorLog.allow(suppressed)) SNORKY_LOG(Warn, "redis engine: " << what << " failed: " << redis::describe(*r));
@@ -527,7 +527,7 @@ struct RedisBroker::Impl {
     std::string resp;
     bool everConnected = false;
     bool downLogged = false;
-    Clock::time_point downSince{}, lastPing{}, lastAnswer{};
+    Steady::time_point downSince{}, lastPing{}, lastAnswer{};
     log::RateLimit stillDownLog{1, std::chrono::seconds(30)};
     log::RateLimit replyErrorLog{5, std::chrono::seconds(10)};
 };

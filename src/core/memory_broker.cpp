@@ -1,6 +1,10 @@
 #include "snorky/broker.hpp"
 
+#include "snorky/node.hpp"
+
 namespace snorky {
+
+void MemoryBroker::attach(Node& node) { clock_ = &node.clock(); }
 
 void MemoryBroker::publish(const std::string& topic, const FramePtr& frame) {
     auto it = listeners_.find(topic);
@@ -15,7 +19,7 @@ void MemoryBroker::unsubscribe(const std::string& topic) { listeners_.erase(topi
 
 std::map<std::string, MemoryBroker::Entry>::iterator MemoryBroker::live(const std::string& key) {
     auto it = keys_.find(key);
-    if (it != keys_.end() && it->second.expires <= Clock::now()) {
+    if (it != keys_.end() && it->second.expires <= clock_->now()) {
         keys_.erase(it);
         return keys_.end();
     }
@@ -25,18 +29,18 @@ std::map<std::string, MemoryBroker::Entry>::iterator MemoryBroker::live(const st
 void MemoryBroker::claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) {
     // Now and then sweep expired keys nobody asks about again (amortized O(1) per claim).
     if (++claims_ % 1024 == 0) {
-        auto now = Clock::now();
+        auto now = clock_->now();
         for (auto it = keys_.begin(); it != keys_.end();) it = it->second.expires <= now ? keys_.erase(it) : std::next(it);
     }
     if (live(key) != keys_.end()) return done(Result::Taken);
-    keys_[key] = {value, Clock::now() + ttl};
+    keys_[key] = {value, clock_->now() + ttl};
     done(Result::Ok);
 }
 
 void MemoryBroker::refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
     auto it = live(key);
-    if (it == keys_.end()) keys_[key] = {value, Clock::now() + ttl};
-    else if (it->second.value == value) it->second.expires = Clock::now() + ttl;
+    if (it == keys_.end()) keys_[key] = {value, clock_->now() + ttl};
+    else if (it->second.value == value) it->second.expires = clock_->now() + ttl;
 }
 
 void MemoryBroker::releaseKey(const std::string& key, const std::string& value) {
@@ -53,7 +57,7 @@ void MemoryBroker::readKey(const std::string& key, ReadDone done) {
 
 void MemoryBroker::listKeys(const std::string& prefix, ListDone done) {
     std::vector<std::string> out;
-    auto now = Clock::now();
+    auto now = clock_->now();
     for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
         if (it->second.expires <= now) {
             it = keys_.erase(it);
@@ -68,9 +72,9 @@ void MemoryBroker::listKeys(const std::string& prefix, ListDone done) {
 void MemoryBroker::mapSet(const std::string& key, const std::string& field, const std::string& value,
                           std::chrono::milliseconds ttl, Done done) {
     Map& map = maps_[key];
-    if (map.expires <= Clock::now()) map.fields.clear();  // expired as a whole
+    if (map.expires <= clock_->now()) map.fields.clear();  // expired as a whole
     map.fields[field] = value;
-    map.expires = Clock::now() + ttl;
+    map.expires = clock_->now() + ttl;
     if (done) done(Result::Ok);
 }
 
@@ -84,7 +88,7 @@ void MemoryBroker::mapDelete(const std::string& key, const std::string& field) {
 void MemoryBroker::mapRead(const std::string& key, MapDone done) {
     auto it = maps_.find(key);
     if (it == maps_.end()) return done(Result::Ok, {});
-    if (it->second.expires <= Clock::now()) {
+    if (it->second.expires <= clock_->now()) {
         maps_.erase(it);
         return done(Result::Ok, {});
     }

@@ -9,10 +9,9 @@
 
 namespace snorky {
 
-ChatService::ChatService(std::string name, Options options, Clock clock)
+ChatService::ChatService(std::string name, Options options)
     : RpcService(std::move(name)),
       options_(options),
-      clock_(std::move(clock)),
       topicPrefix_("chat:" + this->name() + ":"),
       presenceKeyPrefix_("chat:" + this->name() + ":presence:"),
       readTopicPrefix_("chat:" + this->name() + ":read:"),  // no canonical JSON starts with 'r
@@ -89,7 +88,7 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
         message["from"] = channel.members.at(it->identityKey).identity;
         message["channel"] = channel.value;
         message["body"] = req.param("body");
-        message["timestamp"] = timestamp(clock_());
+        message["timestamp"] = timestamp(wallNow());
         // Serialized once; the sender's connections receive it too.
         node().broker().publish(topicFor(it->channelKey), frame(message));
     });
@@ -100,7 +99,7 @@ ChatService::ChatService(std::string name, Options options, Clock clock)
         json::object receipt;
         receipt["type"] = "read";
         receipt["channel"] = channel.value;
-        receipt["timestamp"] = timestamp(clock_());
+        receipt["timestamp"] = timestamp(wallNow());
         // To the identity's other connections on every node: this node's at
         // once (the reader excluded), the others' through their read topic.
         silencedClient_ = client.get();
@@ -158,7 +157,7 @@ void ChatService::publishPresence(const std::string& key, const Channel& channel
     presence["from"] = identity;
     presence["channel"] = channel.value;
     presence["status"] = status;
-    presence["timestamp"] = timestamp(clock_());
+    presence["timestamp"] = timestamp(wallNow());
     node().broker().publish(topicFor(key), frame(presence));
 }
 
@@ -175,7 +174,7 @@ std::string ChatService::field(const std::string& identityKey) {
 }
 
 void ChatService::touchPresence(const std::string& channelKey, const std::string& identityKey) {
-    std::string expires = std::to_string(epochMillis(clock_()) + options_.presenceTtl.count());
+    std::string expires = std::to_string(epochMillis(wallNow()) + options_.presenceTtl.count());
     node().broker().mapSet(presenceKey(channelKey), field(identityKey), expires, options_.presenceTtl);
 }
 
@@ -183,7 +182,7 @@ std::map<std::string, json::value> ChatService::remoteMembers(const std::string&
                                                               const std::map<std::string, std::string>& fields) {
     std::map<std::string, json::value> out;
     const std::string& self = node().broker().nodeId();
-    std::int64_t now = epochMillis(clock_());
+    std::int64_t now = epochMillis(wallNow());
     for (const auto& [name, value] : fields) {
         auto cut = name.rfind(kFieldSeparator);
         if (cut == std::string::npos) continue;
@@ -212,7 +211,7 @@ void ChatService::onAttach() {
 }
 
 void ChatService::heartbeat() {
-    grace_.observe(node().broker(), options_.presenceTtl);
+    grace_.observe(node().broker(), node().clock().now(), options_.presenceTtl);
     for (auto& [key, channel] : channels_) {
         for (const auto& [identityKey, member] : channel.members) touchPresence(key, identityKey);
         // Identities whose node stopped refreshing: tell our members they left.
@@ -223,7 +222,7 @@ void ChatService::heartbeat() {
             if (it == channels_.end()) return;
             Channel& channel = it->second;
             std::map<std::string, json::value> live = remoteMembers(key, fields);
-            if (grace_.active()) {
+            if (grace_.active(node().clock().now())) {
                 for (auto& [identityKey, identity] : live) channel.remote.insert(identityKey);
                 return;  // the others may not have set their presence again yet
             }
@@ -238,7 +237,7 @@ void ChatService::heartbeat() {
                 presence["from"] = json::parse(identityKey);
                 presence["channel"] = channel.value;
                 presence["status"] = "left";
-                presence["timestamp"] = timestamp(clock_());
+                presence["timestamp"] = timestamp(wallNow());
                 FramePtr shared = frame(presence);  // to this node's members only: every node does its own
                 for (const auto& [k, member] : channel.members)
                     for (const ClientPtr& connection : member.connections) connection->send(shared);
@@ -261,7 +260,7 @@ void ChatService::announceLeft(const std::string& channelKey, const json::value&
         presence["from"] = identity;
         presence["channel"] = channelValue;
         presence["status"] = "left";
-        presence["timestamp"] = timestamp(clock_());
+        presence["timestamp"] = timestamp(wallNow());
         // Published even with no member left here: other nodes' members hear it.
         node().broker().publish(topicFor(channelKey), frame(presence));
     });

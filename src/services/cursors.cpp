@@ -191,12 +191,10 @@ void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& f
         if (other.get() != silenced_) other->send(frame);
 }
 
-namespace {
-std::int64_t epochMillis() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+std::int64_t CursorsService::epochMillis() {
+    // Calendar time: the expiry stamps are read by other nodes.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(node().clock().wallNow().time_since_epoch()).count();
 }
-}  // namespace
 
 std::string CursorsService::handleKey(const std::string& documentKey, std::uint16_t handle) const {
     return handlePrefix_ + documentKey + '\x1f' + std::to_string(handle);
@@ -285,7 +283,7 @@ void CursorsService::onAttach() {
 }
 
 void CursorsService::heartbeat() {
-    grace_.observe(node().broker(), options_.cursorTtl);
+    grace_.observe(node().broker(), node().clock().now(), options_.cursorTtl);
     for (auto& [key, document] : documents_) {
         for (const auto& [handle, cursor] : document.cursors) {
             share(*cursor);
@@ -299,7 +297,7 @@ void CursorsService::heartbeat() {
             if (it == documents_.end()) return;
             Document& document = it->second;
             std::map<std::uint16_t, json::value> live = remoteCursors(fields);
-            if (grace_.active()) {
+            if (grace_.active(node().clock().now())) {
                 for (auto& [handle, cursor] : live) document.remote[handle] = std::move(cursor);
                 return;  // the others may not have set their cursors again yet
             }

@@ -10,6 +10,7 @@
 #include "snorky/rpc_service.hpp"
 #include "snorky/transport/server.hpp"
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 
 using namespace snorky::it;
 
@@ -65,10 +66,11 @@ TEST(BackendTimeout, ShutdownWaitsForRequestsInFlight) {
     auto reply = std::async(std::launch::async, [&] {
         return httpPost(snorky->port, "/backend", kWait, {{"X-Backend-Key", "swordfish"}});
     });
-    while (snorky->heldCount() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(waitUntil([&] { return snorky->heldCount() > 0; }));
     snorky->server.stop();  // graceful: the in-flight request still gets its answer
     std::thread shutdown([&] { snorky->server.wait(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // A negative check: shutting down neither answers nor cuts the request.
+    EXPECT_EQ(reply.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
     {
         std::lock_guard guard(snorky->server.node().serviceLock());
         snorky->holding->held.at(0)->resolve("done");

@@ -8,6 +8,7 @@
 #include "snorky/connector/backend.hpp"
 #include "snorky/connector/http_transport.hpp"
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/run_program.hpp"
 #include "support/server_process.hpp"
@@ -150,7 +151,8 @@ TEST(ConnectorIdleTest, ServerClosingTheIdleConnection) {
     HttpTransport http(backendUrl(server), kKey);
     Backend backend(http);
     backend.call("pubsub_backend", "publish", {{"channel", "x"}, {"message", 1}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Idle past keepalive_timeout: the server closes its end.
+    ASSERT_TRUE(waitUntil([&] { return tcpPeerClosed(http.localPort()); }, std::chrono::milliseconds(10000)));
     EXPECT_EQ(backend.call("pubsub_backend", "publish", {{"channel", "x"}, {"message", 2}}), nullptr);
     EXPECT_EQ(http.connectionsOpened(), 2u);
 }

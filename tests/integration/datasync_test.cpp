@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
@@ -101,6 +102,8 @@ TEST_F(DataSyncIt, KeyedDealerOnANestedField) {
 TEST_F(DataSyncIt, UnacquiredSubscriptionsExpire) {
     start("acquire_timeout = 0.3");
     std::string token = authorize(kTeam7Open);
+    // Time passing is what is tested here (acquiring would consume the token,
+    // so there is nothing to poll); the expiry itself is unit-tested on a manual clock.
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     WsClient browser(server->frontendPort());
     EXPECT_EQ(browser.request("datasync", "acquireSubscription", {{"token", token}}).at("message"), "No such subscription");
@@ -136,7 +139,8 @@ TEST_F(DataSyncIt, DisconnectDropsTheClientsSubscriptions) {
     }
     WsClient staying(server->frontendPort());
     EXPECT_EQ(staying.request("datasync", "acquireSubscription", {{"token", stays}}).at("data"), nullptr);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the close reaches the server
+    // The close reached the server: only `staying` is left.
+    ASSERT_TRUE(waitUntil([&] { return metric(server->backendPort(), "connections_open") == 1; }));
     EXPECT_EQ(publish(R"([{"type": "insert", "model": "task", "data": {"team": 7, "done": false}}])").at("data"), nullptr);
     EXPECT_EQ(staying.expectMessage().at("type"), "delta");
     EXPECT_TRUE(server->running());

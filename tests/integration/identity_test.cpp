@@ -10,6 +10,7 @@
 
 #include "snorky/services/identity_tokens.hpp"
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
@@ -295,10 +296,9 @@ TEST(Messaging, DirectMessagesBetweenConnections) {
     bob.close();
     // The name is freed once the server has seen the disconnect.
     json::value reply;
-    for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(waitUntil([&] {
         reply = alice.request("messaging", "send", {{"sender", "alice"}, {"dest", "bob"}, {"body", 1}});
-        if (reply.at("type") == "error") break;
-        std::this_thread::sleep_for(20ms);
-    }
+        return reply.at("type") == "error";
+    }, 5000ms, 20ms));
     EXPECT_EQ(reply.at("message"), "Unknown destination");
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
 
@@ -191,7 +192,8 @@ TEST_F(ScaleOutChat, ARedisRestartMakesNoGhostsAndNoFalseLeaves) {
     alice->request("cursors", "createCursor", {{"privateHandle", 1}, {"document", "doc"}, {"position", 1}, {"status", nullptr}});
     bob->request("cursors", "join", {{"document", "doc"}});
     redis->kill9();
-    std::this_thread::sleep_for(500ms);
+    for (auto& node : nodes)  // every node noticed the outage
+        ASSERT_TRUE(waitUntil([&] { return metric(node->backendPort(), "engine_up") == 0; }));
     redis->start();  // empty: every node sets its presence and cursors again
     // Several sweeps later (presence_ttl = cursor_ttl = 3 s), nobody was declared gone.
     auto unexpected = next(*bob, "presence", 5000ms);

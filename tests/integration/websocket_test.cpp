@@ -7,6 +7,7 @@
 
 #include "snorky/ws_codec.hpp"
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
@@ -146,7 +147,8 @@ TEST(WebSocket, ClientsThatVanishMidMessageDoNotDisturbOthers) {
         std::string frame = snorky::ws::clientFrame(snorky::ws::Text, std::string(500, 'x'), kMask);
         vanishing.sendRaw(frame.substr(0, 100));  // half a frame, then gone
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The server has seen it go: only the survivor is left.
+    ASSERT_TRUE(waitUntil([&] { return metric(server.backendPort(), "connections_open") == 1; }));
     publish(server, "c", "after");
     EXPECT_EQ(survivor.expectMessage().at("message"), "after");
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Test doubles for services: a client that records what it was sent, timers
-// driven by hand, and a node wired to the in-memory broker.
+// and a clock driven by hand, and a node wired to the in-memory broker.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "snorky/client.hpp"
+#include "snorky/clock.hpp"
 #include "snorky/envelope.hpp"
 #include "snorky/node.hpp"
 #include "snorky/service_registry.hpp"
@@ -50,7 +52,9 @@ public:
 };
 using FakeClientPtr = std::shared_ptr<FakeClient>;
 
-class ManualTimers : public Timers {
+// Timers and the clock they keep, both moved by hand: advance() moves time
+// and fires what is due, each timer seeing the clock at its own due time.
+class ManualTimers : public Timers, public Clock {
 public:
     Handle schedule(std::chrono::milliseconds delay, std::function<void()> fn) override {
         Handle h = ++last_;
@@ -58,20 +62,29 @@ public:
         return h;
     }
     void cancel(Handle h) override { pending_.erase(h); }
-    // Moves time forward, firing due timers in order.
+    // Moves time forward, firing due timers in order (timers they schedule
+    // fire too when due before the end).
     void advance(std::chrono::milliseconds by) {
-        now_ += by;
+        const std::chrono::milliseconds end = now_ + by;
         while (true) {
             auto due = pending_.end();
             for (auto it = pending_.begin(); it != pending_.end(); ++it)
-                if (it->second.at <= now_ && (due == pending_.end() || it->second.at < due->second.at)) due = it;
+                if (it->second.at <= end && (due == pending_.end() || it->second.at < due->second.at)) due = it;
             if (due == pending_.end()) break;
+            now_ = std::max(now_, due->second.at);
             auto fn = std::move(due->second.fn);
             pending_.erase(due);
             fn();
         }
+        now_ = end;
     }
     std::size_t pendingCount() const { return pending_.size(); }
+
+    // Time since the start, and the calendar time it started at.
+    std::chrono::milliseconds elapsed() const { return now_; }
+    void startWallClockAt(std::chrono::system_clock::time_point start) { wallStart_ = start; }
+    std::chrono::steady_clock::time_point now() const override { return std::chrono::steady_clock::time_point(now_); }
+    std::chrono::system_clock::time_point wallNow() const override { return wallStart_ + now_; }
 
 private:
     struct Entry {
@@ -79,14 +92,19 @@ private:
         std::function<void()> fn;
     };
     std::chrono::milliseconds now_{0};
+    std::chrono::system_clock::time_point wallStart_{std::chrono::milliseconds(1'700'000'000'000)};  // 2023-11-14
     Handle last_ = 0;
     std::map<Handle, Entry> pending_;
 };
 
-// A node with the in-memory broker and hand-driven timers, plus a registry.
+// A node with the in-memory broker (or the one given), hand-driven timers
+// that are also its clock, plus a registry.
 struct TestNode {
+    explicit TestNode(std::unique_ptr<Broker> broker = std::make_unique<MemoryBroker>())
+        : node(std::move(broker), timers, timers) {}
+
     ManualTimers timers;
-    Node node{std::make_unique<MemoryBroker>(), timers};
+    Node node;
     ServiceRegistry registry{"test", node};
 
     // Sends an RPC call the way a transport would and returns nothing; read

@@ -44,9 +44,8 @@ public:
         // How long a node's presence outlives it (kill -9); refreshed every presenceTtl / 3.
         std::chrono::milliseconds presenceTtl{30000};
     };
-    using Clock = std::function<std::chrono::system_clock::time_point()>;
-
-    ChatService(std::string name, Options options, Clock clock = std::chrono::system_clock::now);
+    // Timestamps and presence expiry follow the node's clock (Node::clock()).
+    ChatService(std::string name, Options options);
     explicit ChatService(std::string name) : ChatService(std::move(name), Options{}) {}
     ~ChatService() override;
 
@@ -98,8 +97,9 @@ private:
                          const char* status);
     void leaveChannel(const ClientPtr& client, const Joined& joined);
 
+    std::chrono::system_clock::time_point wallNow() { return node().clock().wallNow(); }
+
     Options options_;
-    Clock clock_;
     std::string topicPrefix_;
     std::string presenceKeyPrefix_;
     std::string readTopicPrefix_;        // + channel + '\x1f' + identity: read receipts

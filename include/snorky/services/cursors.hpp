@@ -87,6 +87,7 @@ private:
     void share(const Cursor& cursor, Broker::Done done = {});
     void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
     void heartbeat();
+    std::int64_t epochMillis();  // the node's calendar time, in ms since 1970
     std::string topicFor(const std::string& documentKey) const { return topicPrefix_ + documentKey; }
     std::string stateKey(const std::string& documentKey) const { return statePrefix_ + documentKey; }
     std::string handleKey(const std::string& documentKey, std::uint16_t handle) const;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "snorky/connector/backend.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/wait_until.hpp"
 
 namespace json = boost::json;
 using namespace snorky::connector;
@@ -77,7 +79,8 @@ TEST(HttpTransportTest, ReconnectsWhenTheServerClosedTheIdleConnection) {
     HttpTransport transport(server.url(), "k");
     for (int i = 0; i < 3; ++i) {
         transport.send(kEnvelope);
-        std::this_thread::sleep_for(20ms);  // let the close arrive
+        // The close has arrived (the point: detected before the next send).
+        ASSERT_TRUE(snorky::testing::waitUntil([&] { return snorky::testing::tcpPeerClosed(transport.localPort()); }));
     }
     EXPECT_EQ(server.accepts(), 3);
     EXPECT_EQ(server.requests().size(), 3u);  // detected before sending: nothing sent twice
@@ -235,7 +238,9 @@ TEST(HttpTransportTest, ConnectTimeout) {
         fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
         ::connect(fillers.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
     }
-    std::this_thread::sleep_for(50ms);
+    // The first filler is established, so the accept queue (backlog 0) is full.
+    pollfd established{fillers[0], POLLOUT, 0};
+    ASSERT_EQ(::poll(&established, 1, 5000), 1);
     HttpTransportOptions options;
     options.connectTimeout = 300ms;
     HttpTransport transport("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/b", "k", options);

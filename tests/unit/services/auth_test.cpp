@@ -114,8 +114,7 @@ TEST_F(AuthTest, IdentityIsPerConnection) {
 }
 
 TEST_F(AuthTest, TheIdentityIsSeenByTheOtherServicesOfTheRegistry) {
-    frontend.registry.registerService(std::make_shared<ChatService>("chat", ChatService::Options{},
-                                                                    [] { return std::chrono::system_clock::now(); }));
+    frontend.registry.registerService(std::make_shared<ChatService>("chat", ChatService::Options{}));
     EXPECT_EQ(call(frontend, alice, "chat", "join", {{"channel", "room"}}).at("message"), "Not authenticated");
     authenticate(alice, tokens->mint(json::parse(R"({"user":7})"), 60s));
     EXPECT_EQ(call(frontend, alice, "chat", "join", {{"channel", "room"}}).at("data"),

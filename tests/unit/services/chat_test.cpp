@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_client.hpp"
+#include "support/reconnecting_broker.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
@@ -13,7 +14,7 @@ const std::chrono::system_clock::time_point kNow{std::chrono::milliseconds(1'700
 const char* kStamp = "2023-11-14T22:13:20.123+00:00";
 
 struct ChatTest : ::testing::Test {
-    TestNode t;
+    TestNode t{std::make_unique<ReconnectingBroker>()};
     std::shared_ptr<ChatService> chat;
     // Alice on a laptop and a phone, Bob on one device.
     FakeClientPtr laptop = FakeClient::make("alice"), phone = FakeClient::make("alice"), bob = FakeClient::make("bob");
@@ -21,7 +22,8 @@ struct ChatTest : ::testing::Test {
 
     void SetUp() override { start(ChatService::Options{}); }
     void start(ChatService::Options options) {
-        chat = std::make_shared<ChatService>("chat", options, [] { return kNow; });
+        t.timers.startWallClockAt(kNow);  // every timestamp is kStamp unless a test moves time
+        chat = std::make_shared<ChatService>("chat", options);
         t.registry.registerService(chat);
         for (auto& c : {laptop, phone, bob, anonymous}) t.connect(c);
     }
@@ -51,7 +53,39 @@ struct ChatTest : ::testing::Test {
         return json::object{
             {"type", "message"}, {"from", from}, {"channel", "room"}, {"body", std::move(body)}, {"timestamp", kStamp}};
     }
-    MemoryBroker& broker() { return dynamic_cast<MemoryBroker&>(t.node.broker()); }
+    ReconnectingBroker& engine() { return dynamic_cast<ReconnectingBroker&>(t.node.broker()); }
+    MemoryBroker& broker() { return engine().memory(); }
+
+    // --- presence across nodes, in the shared map ---
+    static std::string presenceKey() { return "chat:chat:presence:" + canonicalJson("room"); }
+    static std::string field(const char* identity, const char* node) {
+        return canonicalJson(identity) + '\x1f' + node;
+    }
+    std::map<std::string, std::string> presenceFields() {
+        std::map<std::string, std::string> out;
+        broker().mapRead(presenceKey(), [&](Broker::Result, std::map<std::string, std::string> f) { out = std::move(f); });
+        return out;
+    }
+    // Calendar time `elapsed` after the start, in ms since 1970 (what the map holds).
+    static std::int64_t millisAt(std::chrono::milliseconds elapsed) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>((kNow + elapsed).time_since_epoch()).count();
+    }
+    // What another node writes when `identity` joins there: its presence field
+    // (valid `expiresIn` from now) and its "joined" on the channel's topic.
+    void remotePresence(const char* identity, const char* node,
+                        std::chrono::milliseconds expiresIn = std::chrono::seconds(30)) {
+        broker().mapSet(presenceKey(), field(identity, node), std::to_string(millisAt(t.timers.elapsed() + expiresIn)),
+                        std::chrono::seconds(30));
+    }
+    void remoteJoin(const char* identity, const char* node) {
+        remotePresence(identity, node);
+        broker().publish("chat:chat:" + canonicalJson("room"), Frame::envelope("chat", presence(identity, "joined")));
+    }
+    static json::value presenceAt(const char* from, const char* status, std::chrono::milliseconds elapsed) {
+        json::value p = presence(from, status);
+        p.as_object()["timestamp"] = ChatService::timestamp(kNow + elapsed);
+        return p;
+    }
 };
 using Messages = std::vector<json::value>;
 }  // namespace
@@ -214,4 +248,91 @@ TEST_F(ChatTest, MessagesAndPresenceTravelThroughTheBroker) {
     broker().unsubscribe("chat:chat:" + canonicalJson("room"));
     EXPECT_EQ(call(laptop, "send", {{"channel", "room"}, {"body", 1}}).at("data"), nullptr);
     EXPECT_TRUE(laptop->frames.empty());
+}
+
+// ---- presence TTL across nodes, on the node's hand-driven clock ----
+
+TEST_F(ChatTest, TheHeartbeatKeepsLocalPresenceAliveLongAfterItsTtl) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    EXPECT_EQ(presenceFields().at(field("alice", "local")), std::to_string(millisAt(30s)));
+    t.timers.advance(10s);  // heartbeat every presenceTtl / 3
+    EXPECT_EQ(presenceFields().at(field("alice", "local")), std::to_string(millisAt(40s)));
+    t.timers.advance(10min);
+    EXPECT_EQ(presenceFields().at(field("alice", "local")), std::to_string(millisAt(10min + 40s)));
+    EXPECT_EQ(bob->messages(), Messages{});
+}
+
+TEST_F(ChatTest, JoinListsOnlyTheLiveMembersOfOtherNodes) {
+    using namespace std::chrono_literals;
+    remotePresence("carol", "n2");
+    remotePresence("dave", "n3", -1ms);  // n3 died: its field expired
+    EXPECT_EQ(join(laptop).at("data"), json::parse(R"({"members":["alice","carol"]})"));
+    EXPECT_EQ(presenceFields().count(field("dave", "n3")), 0u);  // tidied up on the way
+    EXPECT_EQ(presenceFields().count(field("carol", "n2")), 1u);
+}
+
+TEST_F(ChatTest, ADeadNodesMembersAreToldLeftOnceTheirPresenceExpires) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    join(bob);
+    laptop->messages();
+    remoteJoin("carol", "n2");  // then n2 is killed: nobody refreshes her field
+    EXPECT_EQ(laptop->messages(), Messages{presence("carol", "joined")});
+    bob->messages();
+    t.timers.advance(29999ms);  // heartbeats at 10 and 20 s: still live
+    EXPECT_EQ(laptop->messages(), Messages{});
+    t.timers.advance(1ms);  // expired at 30 s, when a heartbeat is due
+    EXPECT_EQ(laptop->messages(), Messages{presenceAt("carol", "left", 30s)});
+    EXPECT_EQ(bob->messages(), Messages{presenceAt("carol", "left", 30s)});
+    EXPECT_EQ(presenceFields().count(field("carol", "n2")), 0u);
+    t.timers.advance(5min);  // once
+    EXPECT_EQ(laptop->messages(), Messages{});
+    EXPECT_EQ(join(phone).at("data"), json::parse(R"({"members":["alice","bob"]})"));
+}
+
+TEST_F(ChatTest, AMemberWhoseNodeKeepsRefreshingNeverLeaves) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    remoteJoin("carol", "n2");
+    laptop->messages();
+    for (int i = 0; i < 30; ++i) {
+        t.timers.advance(10s);
+        remotePresence("carol", "n2");  // n2's own heartbeat
+    }
+    EXPECT_EQ(laptop->messages(), Messages{});
+}
+
+TEST_F(ChatTest, NoLeftIsConcludedDuringTheGraceAfterAnEngineReconnect) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    remoteJoin("carol", "n2");
+    laptop->messages();
+    t.timers.advance(10s);  // a heartbeat sees the first connection: no grace
+    // Redis restarted empty: carol's field is gone until n2 sets it again.
+    engine().reconnect();
+    broker().mapDelete(presenceKey(), field("carol", "n2"));
+    t.timers.advance(10s);  // the heartbeat at 20 s notices the reconnect: grace until 50 s
+    t.timers.advance(15s);
+    EXPECT_EQ(laptop->messages(), Messages{});
+    remotePresence("carol", "n2");  // n2 is back within the grace
+    for (int i = 0; i < 10; ++i) {
+        t.timers.advance(10s);
+        remotePresence("carol", "n2");
+    }
+    EXPECT_EQ(laptop->messages(), Messages{});
+}
+
+TEST_F(ChatTest, AMemberMissingAfterTheGraceIsToldLeft) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    remoteJoin("carol", "n2");
+    laptop->messages();
+    t.timers.advance(10s);
+    engine().reconnect();  // and n2 never comes back
+    broker().mapDelete(presenceKey(), field("carol", "n2"));
+    t.timers.advance(39999ms);  // heartbeats at 20 (grace until 50 s), 30 and 40 s
+    EXPECT_EQ(laptop->messages(), Messages{});
+    t.timers.advance(1ms);  // the heartbeat at 50 s: the grace is over
+    EXPECT_EQ(laptop->messages(), Messages{presenceAt("carol", "left", 50s)});
 }

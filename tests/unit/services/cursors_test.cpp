@@ -5,13 +5,14 @@
 #include <set>
 
 #include "support/fake_client.hpp"
+#include "support/reconnecting_broker.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
 
 namespace {
 struct CursorsTest : ::testing::Test {
-    TestNode t;
+    TestNode t{std::make_unique<ReconnectingBroker>()};
     std::shared_ptr<CursorsService> cursors;
     FakeClientPtr laptop = FakeClient::make("alice"), phone = FakeClient::make("alice"), bob = FakeClient::make("bob");
     FakeClientPtr anonymous = FakeClient::make();
@@ -45,6 +46,32 @@ struct CursorsTest : ::testing::Test {
                                         {"document", std::move(document)},
                                         {"position", std::move(position)},
                                         {"status", std::move(status)}});
+    }
+
+    // --- the shared state of other nodes (cursor TTL across nodes) ---
+    ReconnectingBroker& engine() { return dynamic_cast<ReconnectingBroker&>(t.node.broker()); }
+    MemoryBroker& broker() { return engine().memory(); }
+    static std::string stateKey() { return "cursors:cursors:doc:" + canonicalJson("doc"); }
+    static std::string handleKey(int handle) {
+        return "cursors:cursors:handle:" + canonicalJson("doc") + '\x1f' + std::to_string(handle);
+    }
+    // The node's calendar time `from_now` ahead, in ms since 1970 (what the entries hold).
+    std::int64_t millis(std::chrono::milliseconds fromNow = {}) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>((t.timers.wallNow() + fromNow).time_since_epoch())
+            .count();
+    }
+    static json::value remoteCursor(int handle) {
+        return {{"publicHandle", handle}, {"document", "doc"}, {"position", 1}, {"status", nullptr}, {"owner", "carol"}};
+    }
+    // What another node writes for one of its cursors, valid `expiresIn` from now.
+    void remoteEntry(int handle, const char* node, std::chrono::milliseconds expiresIn = std::chrono::seconds(30)) {
+        json::object entry{{"node", node}, {"expires", millis(expiresIn)}, {"cursor", remoteCursor(handle)}};
+        broker().mapSet(stateKey(), std::to_string(handle), json::serialize(entry), std::chrono::seconds(30));
+    }
+    std::map<std::string, std::string> entries() {
+        std::map<std::string, std::string> out;
+        broker().mapRead(stateKey(), [&](Broker::Result, std::map<std::string, std::string> f) { out = std::move(f); });
+        return out;
     }
 };
 using Messages = std::vector<json::value>;
@@ -253,4 +280,94 @@ TEST_F(CursorsTest, DisconnectingLeavesDocumentsWithNamesOfEveryLength) {
         t.connect(laptop);
         t.connect(bob);
     }
+}
+
+// ---- cursor TTL across nodes, on the node's hand-driven clock ----
+
+TEST_F(CursorsTest, TheHeartbeatKeepsOwnCursorsAndHandlesAliveLongAfterTheirTtl) {
+    using namespace std::chrono_literals;
+    t.registry.unregisterService("cursors");
+    start(CursorsService::Options{}, [] { return std::uint16_t{7}; });
+    join(laptop);
+    EXPECT_EQ(create(laptop, 1).at("data"), 7);
+    t.timers.advance(10min);  // heartbeats every cursorTtl / 3, the last one just now
+    json::value entry = json::parse(entries().at("7"));
+    EXPECT_EQ(entry.at("expires"), millis(30s));
+    EXPECT_EQ(entry.at("node"), "local");
+    std::string owner;
+    broker().readKey(handleKey(7), [&](Broker::Result, const std::string& v) { owner = v; });
+    EXPECT_EQ(owner, "local");  // claimed for 30 s, still ours ten minutes later
+}
+
+TEST_F(CursorsTest, JoinListsOnlyTheLiveCursorsOfOtherNodes) {
+    using namespace std::chrono_literals;
+    remoteEntry(100, "n2");
+    remoteEntry(200, "n3", -1ms);  // n3 died: expired
+    json::value listed = join(laptop).at("data");
+    EXPECT_EQ(listed, (json::value{{"cursors", json::array{remoteCursor(100)}}}));
+}
+
+TEST_F(CursorsTest, ADeadNodesCursorsAreRemovedOnceTheirEntriesExpire) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    join(bob);
+    create(bob, 1);  // bob's heartbeat keeps the shared map itself alive
+    remoteEntry(100, "n2");  // then n2 is killed: nobody refreshes it
+    laptop->messages();
+    bob->messages();
+    EXPECT_EQ(join(phone).at("data").at("cursors").as_array().size(), 2u);  // bob's and n2's
+    t.timers.advance(29999ms);  // heartbeats at 10 and 20 s: still live
+    EXPECT_EQ(laptop->messages(), Messages{});
+    t.timers.advance(1ms);  // expired at 30 s, when a heartbeat is due
+    EXPECT_EQ(laptop->messages(), Messages{removed(100, "doc")});
+    EXPECT_EQ(bob->messages(), Messages{removed(100, "doc")});
+    EXPECT_EQ(entries().count("100"), 0u);  // tidied up
+    t.timers.advance(5min);  // once
+    EXPECT_EQ(laptop->messages(), Messages{});
+}
+
+TEST_F(CursorsTest, NoCursorIsRemovedDuringTheGraceAfterAnEngineReconnect) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    remoteEntry(100, "n2");
+    t.timers.advance(10s);  // a heartbeat sees the remote cursor, on the first connection
+    laptop->messages();
+    // Redis restarted empty: n2's entry is gone until it sets it again.
+    engine().reconnect();
+    broker().mapDelete(stateKey(), "100");
+    t.timers.advance(25s);  // the heartbeat at 20 s notices the reconnect: grace until 50 s
+    EXPECT_EQ(laptop->messages(), Messages{});
+    remoteEntry(100, "n2");  // n2 is back within the grace
+    for (int i = 0; i < 10; ++i) {
+        t.timers.advance(10s);
+        remoteEntry(100, "n2");
+    }
+    EXPECT_EQ(laptop->messages(), Messages{});
+}
+
+TEST_F(CursorsTest, ACursorMissingAfterTheGraceIsRemoved) {
+    using namespace std::chrono_literals;
+    join(laptop);
+    remoteEntry(100, "n2");
+    t.timers.advance(10s);
+    laptop->messages();
+    engine().reconnect();  // and n2 never comes back
+    broker().mapDelete(stateKey(), "100");
+    t.timers.advance(39999ms);  // heartbeats at 20 (grace until 50 s), 30 and 40 s
+    EXPECT_EQ(laptop->messages(), Messages{});
+    t.timers.advance(1ms);
+    EXPECT_EQ(laptop->messages(), Messages{removed(100, "doc")});
+}
+
+TEST_F(CursorsTest, AHandleClaimedByADeadNodeIsFreeAgainAfterItsTtl) {
+    using namespace std::chrono_literals;
+    t.registry.unregisterService("cursors");
+    start(CursorsService::Options{}, [] { return std::uint16_t{5}; });
+    join(laptop);
+    bool claimed = false;
+    broker().claimKey(handleKey(5), "n2", 30s, [&](Broker::Result r) { claimed = r == Broker::Result::Ok; });
+    ASSERT_TRUE(claimed);  // n2 took handle 5, then died before sharing its cursor
+    EXPECT_EQ(create(laptop, 1).at("message"), "Too many cursors");  // every draw is 5: taken
+    t.timers.advance(30s);
+    EXPECT_EQ(create(laptop, 1).at("data"), 5);
 }
