@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean
+.PHONY: all deps build run test unit integration clean test-asan test-tsan
 
 all: build
 
@@ -32,5 +32,23 @@ unit: build
 integration: build
 	ctest --test-dir $(BUILD) --output-on-failure -L integration -j2
 
+# Sanitizer builds, each in its own folder, without the benchmarks: the unit
+# and integration suites with every program (the server included) built with
+# AddressSanitizer + UBSan (test-asan) or ThreadSanitizer (test-tsan). A report
+# in a server's output fails the test that started it.
+SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DSNORKY_BUILD_BENCH=OFF
+ASAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$'
+TSAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$'
+
+test-asan: deps
+	@cmake -S . -B build-asan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=address > /dev/null
+	@cmake --build build-asan
+	ctest --test-dir build-asan --output-on-failure -j2 $(ASAN_TESTS)
+
+test-tsan: deps
+	@cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=thread > /dev/null
+	@cmake --build build-tsan
+	ctest --test-dir build-tsan --output-on-failure -j2 $(TSAN_TESTS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan
