@@ -37,17 +37,19 @@ integration: build
 # AddressSanitizer + UBSan (test-asan) or ThreadSanitizer (test-tsan). A report
 # in a server's output fails the test that started it.
 SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DSNORKY_BUILD_BENCH=OFF
+# Only what the suites run (the server, snorky-call, the examples they start come along).
+SANITIZER_TARGETS = unit_tests integration_tests example_pubsub_backend example_calculator
 ASAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$'
 TSAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$'
 
 test-asan: deps
 	@cmake -S . -B build-asan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=address > /dev/null
-	@cmake --build build-asan
+	@cmake --build build-asan --target $(SANITIZER_TARGETS)
 	ctest --test-dir build-asan --output-on-failure -j2 $(ASAN_TESTS)
 
 test-tsan: deps
 	@cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=thread > /dev/null
-	@cmake --build build-tsan
+	@cmake --build build-tsan --target $(SANITIZER_TARGETS)
 	ctest --test-dir build-tsan --output-on-failure -j2 $(TSAN_TESTS)
 
 clean:
