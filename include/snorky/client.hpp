@@ -20,6 +20,7 @@ enum class DropReason {
     MalformedEnvelope,  // no string "service" or no "message"
     UnknownService,     // no such service in this registry
     MalformedMessage,   // the service could not read the message (e.g. RPC without command)
+    NumberOutOfRange,   // a number beyond double range (1e400): it has no JSON text to pass on
 };
 std::string_view describe(DropReason reason);
 
@@ -49,6 +50,9 @@ public:
 protected:
     explicit Client(std::string remoteAddress)
         : remoteAddress_(std::move(remoteAddress)), id_(nextId_.fetch_add(1, std::memory_order_relaxed)) {}
+    // Before the client is handed to services only (e.g. the address a trusted
+    // proxy reported, known once the HTTP request is read).
+    void setRemoteAddress(std::string remoteAddress) { remoteAddress_ = std::move(remoteAddress); }
 
 private:
     json::value identity_;
