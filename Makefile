@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean
+.PHONY: all deps build run test unit integration clean test-asan test-tsan
 
 all: build
 
@@ -32,5 +32,28 @@ unit: build
 integration: build
 	ctest --test-dir $(BUILD) --output-on-failure -L integration -j2
 
+# Sanitizer builds, each in its own folder, without the benchmarks: the unit
+# and integration suites with every program (the server included) built with
+# AddressSanitizer + UBSan (test-asan) or ThreadSanitizer (test-tsan). A report
+# in a server's output fails the test that started it.
+SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DSNORKY_BUILD_BENCH=OFF
+# Only what the suites run (the server, snorky-call, the examples they start come along).
+SANITIZER_TARGETS = unit_tests integration_tests example_pubsub_backend example_calculator
+ASAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$'
+# TSan: every unit test and the integration tests of the server itself (two
+# workers each, cross-worker fan-out, the Redis engine's I/O thread); the
+# connector, snorky-call and example suites (client programs) are left to ASan.
+TSAN_TESTS ?= -L '^(unit|integration)$$' -LE '^js$$' -E '^(Connector|SnorkyCall|Examples)'
+
+test-asan: deps
+	@cmake -S . -B build-asan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=address > /dev/null
+	@cmake --build build-asan --target $(SANITIZER_TARGETS)
+	ctest --test-dir build-asan --output-on-failure -j2 $(ASAN_TESTS)
+
+test-tsan: deps
+	@cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=thread > /dev/null
+	@cmake --build build-tsan --target $(SANITIZER_TARGETS)
+	ctest --test-dir build-tsan --output-on-failure -j2 $(TSAN_TESTS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan

@@ -135,11 +135,13 @@ struct RedisBroker::Impl {
 
     // AUTH / SELECT / PING, waiting for every answer (bounded by connectTimeout).
     bool handshake(redis::Connection& c, bool select, std::string& error) {
-        std::string failure;
-        auto check = [&failure](const char* what) {
-            return [&failure, what](const redisReply* r) {
-                if (!r && failure.empty()) failure = std::string(what) + ": connection closed";
-                if (r && r->type == REDIS_REPLY_ERROR && failure.empty()) failure = std::string(what) + ": " + redis::describe(*r);
+        // Shared with the reply handlers: a handshake given up on (timeout, broken
+        // socket) leaves them waiting, and closing the connection later runs them.
+        auto failure = std::make_shared<std::string>();
+        auto check = [failure](const char* what) {
+            return [failure, what](const redisReply* r) {
+                if (!r && failure->empty()) *failure = std::string(what) + ": connection closed";
+                if (r && r->type == REDIS_REPLY_ERROR && failure->empty()) *failure = std::string(what) + ": " + redis::describe(*r);
             };
         };
         if (!options.password.empty()) {
@@ -163,12 +165,12 @@ struct RedisBroker::Impl {
                 return false;
             }
             if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
-                if (!c.read([&failure](const redisReply& r) { failure = "unexpected reply " + redis::describe(r); }, error))
+                if (!c.read([&failure](const redisReply& r) { *failure = "unexpected reply " + redis::describe(r); }, error))
                     return false;
             }
         }
-        if (!failure.empty()) {
-            error = failure;
+        if (!failure->empty()) {
+            error = *failure;
             return false;
         }
         return true;

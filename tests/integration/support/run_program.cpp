@@ -1,5 +1,7 @@
 #include "support/run_program.hpp"
 
+#include "support/sanitizer_reports.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -85,6 +87,7 @@ ProgramResult runProgram(const std::string& path, const std::vector<std::string>
     int status = 0;
     waitpid(pid, &status, 0);
     result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    failOnSanitizerReport(result.err, path + " (pid " + std::to_string(pid) + ")");
     return result;
 }
 

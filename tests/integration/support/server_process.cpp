@@ -1,5 +1,7 @@
 #include "support/server_process.hpp"
 
+#include "support/sanitizer_reports.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -92,11 +94,11 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     }
     return pid;
 }
-// SIGTERM, then SIGKILL after the timeout; returns the exit status (or
-// -signal) and forgets the pid.
-int stopChild(pid_t& pid, int timeoutMs) {
+// SIGTERM (unless `term` is false: it ends by itself), then SIGKILL after the
+// timeout; returns the exit status (or -signal) and forgets the pid.
+int stopChild(pid_t& pid, int timeoutMs, bool term = true) {
     if (pid <= 0) return -1;
-    kill(pid, SIGTERM);
+    if (term) kill(pid, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
     int status = 0;
     while (waitpid(pid, &status, WNOHANG) != pid) {
@@ -137,6 +139,7 @@ void ServerProcess::launch(std::vector<std::string> args) {
     while (!fs::exists(ready)) {
         int status;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            checkExited(pid_);
             pid_ = -1;
             throw std::runtime_error("snorky exited during start-up:\n" + logs());
         }
@@ -172,19 +175,34 @@ bool ServerProcess::running() {
     if (pid_ <= 0) return false;
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        checkExited(pid_);
         pid_ = -1;
         return false;
     }
     return true;
 }
 
-int ServerProcess::terminate(int timeoutMs) { return stopChild(pid_, timeoutMs); }
+int ServerProcess::terminate(int timeoutMs) {
+    pid_t pid = pid_;
+    int status = stopChild(pid_, timeoutMs);
+    if (pid > 0) checkExited(pid);
+    return status;
+}
 
 void ServerProcess::kill9() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
+    checkExited(pid_);
     pid_ = -1;
+}
+
+void ServerProcess::checkExited(pid_t pid) {
+    // Only what this run printed: a restarted server appends to the same log.
+    std::string log = logs();
+    if (log.size() <= checkedBytes_) return;
+    failOnSanitizerReport(std::string_view(log).substr(checkedBytes_), "snorky (pid " + std::to_string(pid) + ")");
+    checkedBytes_ = log.size();
 }
 
 void ServerProcess::restart() {
@@ -203,13 +221,22 @@ void ServerProcess::restart() {
 std::string ServerProcess::logs() const { return readFile(dir_ + "/server.log"); }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
-    : dir_(makeTempDir()) {
+    : dir_(makeTempDir()), name_(fs::path(args.at(0)).filename().string()) {
     pid_ = spawn(args, env, dir_ + "/out.log");
 }
 
 ChildProcess::~ChildProcess() { terminate(5000); }
 
-int ChildProcess::terminate(int timeoutMs) { return stopChild(pid_, timeoutMs); }
+int ChildProcess::terminate(int timeoutMs) { return reap(timeoutMs, true); }
+
+int ChildProcess::wait(int timeoutMs) { return reap(timeoutMs, false); }
+
+int ChildProcess::reap(int timeoutMs, bool term) {
+    pid_t pid = pid_;
+    int status = stopChild(pid_, timeoutMs, term);
+    if (pid > 0) failOnSanitizerReport(logs(), name_ + " (pid " + std::to_string(pid) + ")");
+    return status;
+}
 
 std::string ChildProcess::logs() const { return readFile(dir_ + "/out.log"); }
 
@@ -248,7 +275,9 @@ CommandResult runSnorky(const std::vector<std::string>& args, const std::map<std
     pid_t pid = spawn(argv, env, dir + "/out.log");
     int status = 0;
     waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), readFile(dir + "/out.log")};
+    CommandResult result{WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), readFile(dir + "/out.log")};
+    failOnSanitizerReport(result.output, "snorky (pid " + std::to_string(pid) + ")");
+    return result;
 }
 
 }  // namespace snorky::it

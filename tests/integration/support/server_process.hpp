@@ -46,6 +46,8 @@ public:
 
 private:
     void launch(std::vector<std::string> args);
+    // Once the process is gone: a sanitizer report in what it printed fails the test.
+    void checkExited(pid_t pid);
     std::string config_;
     std::map<std::string, std::string> env_;
     std::vector<std::string> extraArgs_;
@@ -53,9 +55,11 @@ private:
     pid_t pid_ = -1;
     std::vector<int> ports_;
     std::vector<std::string> types_;
+    std::size_t checkedBytes_ = 0;  // of the log, already searched for sanitizer reports
 };
 
-// Runs the binary to completion (for config errors, --check, --help).
+// Runs the binary to completion (for config errors, --check, --help). A
+// sanitizer report in its output fails the test (as for every program below).
 struct CommandResult {
     int exitCode;
     std::string output;
@@ -71,10 +75,14 @@ public:
     ChildProcess& operator=(const ChildProcess&) = delete;
     pid_t pid() const { return pid_; }
     int terminate(int timeoutMs = 10000);
+    // Waits for it to end by itself (SIGKILL after the timeout); the exit status.
+    int wait(int timeoutMs = 10000);
     std::string logs() const;
 
 private:
+    int reap(int timeoutMs, bool term);
     std::string dir_;
+    std::string name_;
     pid_t pid_ = -1;
 };
 
