@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean
+.PHONY: all deps build run test unit integration fuzz clean
 
 all: build
 
@@ -31,6 +31,13 @@ unit: build
 
 integration: build
 	ctest --test-dir $(BUILD) --output-on-failure -L integration -j2
+
+# libFuzzer targets (clang, ASan+UBSan) in build-fuzz/, FUZZ_SECONDS each
+# (or FUZZ_RUNS executions); fails on any crash. docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD)

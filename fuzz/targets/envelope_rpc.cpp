@@ -1,0 +1,90 @@
+// Envelope decoding and RPC params checking (src/protocol/envelope.cpp,
+// src/core/rpc_service.cpp) plus the JSON helpers (src/core/json.cpp): the
+// input is one inbound text message, processed by a registry that holds an
+// RpcService with a command for every param type. The handlers use the
+// typed accessors, canonicalJson and findPath the way services do.
+#include <string>
+
+#include "fuzz_check.hpp"
+#include "snorky/log.hpp"
+#include "snorky/rpc_service.hpp"
+#include "support/fake_client.hpp"
+
+using namespace snorky;
+using namespace snorky::testing;
+
+namespace {
+
+// Canonical keys name channels and documents: equal JSON must give one key,
+// and a key must parse back to the value it names.
+void checkCanonical(const json::value& value) {
+    std::string key = canonicalJson(value);
+    json::error_code ec;
+    json::value again = json::parse(key, ec);
+    FUZZ_CHECK(!ec);
+    FUZZ_CHECK(canonicalJson(again) == key);
+}
+
+class Probe : public RpcService {
+public:
+    Probe() : RpcService("fuzz") {
+        command("any", {required("value")}, [](Request& r) {
+            checkCanonical(r.param("value"));
+            return r.param("value");
+        });
+        command("typed",
+                {required("s", ParamType::String), required("n", ParamType::Number), required("i", ParamType::Integer),
+                 optional("b", ParamType::Boolean, false), optional("o", ParamType::Object, json::object{}),
+                 optional("a", ParamType::Array, json::array{})},
+                [](Request& r) {
+                    FUZZ_CHECK(r.param("s").is_string() && r.param("n").is_number() && r.param("b").is_bool() &&
+                               r.param("o").is_object() && r.param("a").is_array());
+                    json::object out;
+                    out["s"] = r.string("s");
+                    out["n"] = r.number("n");
+                    out["i"] = r.integer("i");
+                    out["b"] = r.boolean("b");
+                    return out;
+                });
+        command("path", {required("data", ParamType::Object), required("path", ParamType::String)}, [](Request& r) {
+            const json::value* found = findPath(r.param("data"), r.string("path"));
+            return found ? *found : json::value(nullptr);
+        });
+        command("fail", {optional("text", ParamType::String, "failed")},
+                [](Request& r) -> json::value { throw RpcError(std::string(r.string("text"))); });
+        asyncCommand("later", {optional("now", ParamType::Boolean, true)}, [](const RequestPtr& r) {
+            if (r->boolean("now")) r->resolve(r->params());
+        });  // else dropped unresolved: answers "Internal error"
+    }
+};
+
+struct Fixture {
+    TestNode node;
+    Fixture() {
+        log::setLevel(log::Level::Off);  // "dropped unresolved" would flood stderr
+        node.registry.registerService(std::make_shared<Probe>());
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static Fixture fixture;
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto client = FakeClient::make();
+    fixture.node.registry.processMessage(client, text);
+    // Exactly one outcome: a reply or a drop, and every reply is valid JSON.
+    FUZZ_CHECK(client->frames.size() + client->drops.size() == 1);
+    for (const auto& frame : client->frames) {
+        json::error_code ec;
+        json::value reply = json::parse(frame->payload(), ec);
+        FUZZ_CHECK(!ec && reply.is_object());
+    }
+    auto parsed = parseEnvelope(text);
+    if (auto* envelope = std::get_if<Envelope>(&parsed)) {
+        checkCanonical(envelope->message);
+        auto again = parseEnvelope(serializeEnvelope(envelope->service, envelope->message));
+        FUZZ_CHECK(std::holds_alternative<Envelope>(again));
+    }
+    return 0;
+}
