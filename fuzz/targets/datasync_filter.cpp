@@ -5,6 +5,7 @@
 // reports, with the same canonical key the dealers index it by.
 #include <string>
 
+#include "finite.hpp"
 #include "fuzz_check.hpp"
 #include "snorky/services/datasync/filter.hpp"
 
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     json::error_code ec;
     json::value input = json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
     if (ec || !input.is_array() || input.as_array().empty()) return 0;
+    if (fuzz::hasNonFinite(input)) return 0;  // see finite.hpp
     const json::array& items = input.as_array();
     Filter filter;
     try {
