@@ -1,10 +1,10 @@
 #pragma once
 // Boost.JSON 1.81 parses numbers beyond double's range to non-finite values
 // ("1e400" is Infinity, "0e400" is NaN) and serializes them as the invalid
-// JSON `Infinity` / `NaN`. Refusing them is issue 11 section 5, owned by the
-// findings change: until its fix is in, the targets do not hold such values
-// to the JSON invariants (canonical keys parse back, equality is reflexive).
-// Remove the callers' exemptions when parseEnvelope refuses non-finite numbers.
+// JSON `Infinity` / `NaN`. parseEnvelope refuses them (issue 11, section 5),
+// so no message that reaches a service holds one; targets that parse JSON
+// themselves skip such inputs rather than hold them to the JSON invariants
+// (canonical keys parse back, equality is reflexive).
 #include <cmath>
 
 #include "snorky/json.hpp"

@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(verdict.detail.empty());
     } else {
         FUZZ_CHECK(verdict.identity.is_null());
-        FUZZ_CHECK(verdict.error == errors::kInvalidToken || verdict.error == errors::kTokenExpired);
+        FUZZ_CHECK(verdict.error == errors::kInvalidToken || verdict.error == errors::kTokenExpired ||
+                   verdict.error == errors::kTokenNotYetValid);
     }
     std::string error;
     auto identity = tokens.verify(token, error);

@@ -4,6 +4,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include "snorky/errors.hpp"
+
 namespace snorky {
 
 namespace http = boost::beast::http;
@@ -50,16 +52,19 @@ UpgradeDecision decideUpgrade(const http::request<http::empty_body>& request, co
     d.path = path;
     d.key = std::string(key);
     auto url = boost::urls::parse_origin_form(target);
-    if (url) {
-        auto params = url->params();
-        auto token = params.find("token");
-        if (token != params.end()) {
-            if (!options.verifyToken) return refusal(401, "Identity tokens are not enabled on this listener");
-            std::string error;
-            auto verified = options.verifyToken((*token).value, error);
-            if (!verified) return refusal(401, error);
-            d.identity = std::move(*verified);
-        }
+    // A query we cannot read may hold a token we would miss: refused like a
+    // bad token, never connected anonymously.
+    if (!url) return refusal(401, errors::kMalformedQuery);
+    auto params = url->params();
+    auto token = params.find("token");
+    if (token != params.end()) {
+        if (!options.verifyToken) return refusal(401, "Identity tokens are not enabled on this listener");
+        // Two tokens: which one a proxy or a log looked at is anyone's guess.
+        if (params.count("token") > 1) return refusal(401, errors::kInvalidToken);
+        std::string error;
+        auto verified = options.verifyToken((*token).value, error);
+        if (!verified) return refusal(401, error);
+        d.identity = std::move(*verified);
     }
     return d;
 }

@@ -53,6 +53,7 @@ TEST(UpgradeRequest, Refusals) {
     } cases[] = {
         {upgrade("/other"), 404, "Not found"},
         {upgrade("/ws?token=bad"), 401, "Invalid token"},
+        {upgrade("/ws?token=good&x=%zz"), 401, "Malformed query string"},
         {upgrade("/ws", "Origin: https://evil.example\r\n"), 403, "Origin not allowed"},
         {"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\n"
          "Sec-WebSocket-Version: 13\r\n\r\n", 400, "Invalid Sec-WebSocket-Key"},
