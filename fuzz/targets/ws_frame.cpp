@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "snorky/utf8.hpp"
 #include "snorky/ws_codec.hpp"
 
 using namespace snorky;
@@ -48,6 +49,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ws::unmask(reinterpret_cast<std::uint8_t*>(again.data() + reparsed.headerLength), length, reparsed.mask);
         FUZZ_CHECK(again.compare(reparsed.headerLength, length, body) == 0);
 
+        if (header.opcode == ws::Close) {
+            // The answer to a peer's close: its code only when a peer may send it.
+            std::uint16_t reply = ws::closeReply(body);
+            FUZZ_CHECK(reply == ws::Normal || reply == ws::ProtocolError || (reply >= 1000 && reply <= 1003) ||
+                       (reply >= 1007 && reply <= 1014) || (reply >= 3000 && reply <= 4999));
+            if (length == 1) FUZZ_CHECK(reply == ws::ProtocolError);
+            if (length >= 2 && !isValidUtf8(body.substr(2))) FUZZ_CHECK(reply == ws::ProtocolError);
+        }
+        if (header.opcode == ws::Text) isValidUtf8(body);
         if (header.opcode == ws::Close && length >= 2) {
             auto code = static_cast<std::uint16_t>((payload[0] << 8) | payload[1]);
             std::string echo = ws::closePayload(code, body.substr(2));
