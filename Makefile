@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean test-asan test-tsan
+.PHONY: all deps build run test unit integration clean test-asan test-tsan fuzz
 
 all: build
 
@@ -54,6 +54,13 @@ test-tsan: deps
 	@cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSNORKY_SANITIZE=thread > /dev/null
 	@cmake --build build-tsan --target $(SANITIZER_TARGETS)
 	ctest --test-dir build-tsan --output-on-failure -j2 $(TSAN_TESTS)
+
+# libFuzzer targets (clang, ASan+UBSan) in build-fuzz/, FUZZ_SECONDS each
+# (or FUZZ_RUNS executions); fails on any crash. docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

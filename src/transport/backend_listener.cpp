@@ -12,6 +12,7 @@
 #include "snorky/envelope.hpp"
 #include "snorky/errors.hpp"
 #include "snorky/log.hpp"
+#include "transport/backend_request.hpp"
 
 namespace snorky {
 
@@ -64,7 +65,7 @@ private:
     // byte at a time cannot hold the connection for long.
     void doReadHeader() {
         parser_.emplace();
-        parser_->header_limit(16 * 1024);
+        parser_->header_limit(kMaxBackendHeader);
         // No limit while reading the header: the size is checked (413) only
         // after the key, and set before the body is read.
         parser_->body_limit(boost::none);
@@ -87,13 +88,13 @@ private:
         if (ec) return closeSocket();  // peer gone, idle timeout, or garbage
         auto& request = parser_->get();
         keepAlive_ = request.keep_alive();
-        std::string_view target = request.target();
-        std::string_view path = target.substr(0, target.find('?'));
         const BackendOptions& options = listener_.options();
+        auto route = routeBackendRequest(request, parser_->content_length(), options,
+                                         [this](std::string_view key) { return listener_.keyMatches(key); });
 
-        if (options.serveMetrics && request.method() == http::verb::get && (path == "/health" || path == "/metrics")) {
+        if (route.kind == BackendRoute::Kind::Health || route.kind == BackendRoute::Kind::Metrics) {
             keepAlive_ = false;  // the body (if any) is left unread
-            if (path == "/health") {
+            if (route.kind == BackendRoute::Kind::Health) {
                 // Engine state is informative: a node without Redis still serves its own clients.
                 json::object health{{"status", "ok"}};
                 for (auto& field : listener_.registry().node().broker().health()) health.insert(field);
@@ -104,13 +105,7 @@ private:
         }
         // Refusals before the body is read close the connection afterwards:
         // an unauthenticated peer never gets us to buffer its body.
-        if (path != options.path) return refuse(404, errors::kNotFound);
-        if (request.method() != http::verb::post) return refuse(405, errors::kMethodNotAllowed);
-        auto key = request.find("X-Backend-Key");
-        if (key == request.end()) return refuse(401, errors::kMissingKey);
-        if (!listener_.keyMatches(key->value())) return refuse(401, errors::kInvalidKey);
-        if (parser_->content_length() && *parser_->content_length() > options.maxBodySize)
-            return refuse(413, errors::kBodyTooLarge);
+        if (route.kind == BackendRoute::Kind::Refuse) return refuse(route.status, route.error);
 
         parser_->body_limit(options.maxBodySize);  // also bounds chunked bodies
         http::async_read(stream_, buffer_, *parser_,

@@ -15,6 +15,7 @@
 #include "snorky/errors.hpp"
 #include "snorky/log.hpp"
 #include "snorky/utf8.hpp"
+#include "transport/upgrade_request.hpp"
 #include "transport/ws_listener.hpp"
 
 namespace snorky {
@@ -104,7 +105,7 @@ void WsSession::start() {
 
 void WsSession::readRequest() {
     handshake_->parser.emplace();
-    handshake_->parser->header_limit(8 * 1024);
+    handshake_->parser->header_limit(kMaxUpgradeHeader);
     http::async_read(socket_, handshake_->buffer, *handshake_->parser,
                      [self = self()](const boost::system::error_code& ec, std::size_t) {
                          if (self->state_ != State::Handshake) return;
@@ -139,58 +140,26 @@ void WsSession::refuse(unsigned status, std::string_view error) {
 
 void WsSession::onRequest() {
     auto& request = handshake_->parser->get();
-    const WebSocketOptions& options = listener_.options();
-    std::string_view target = request.target();
-    std::string_view path = target.substr(0, target.find('?'));
-
-    if (!beast::websocket::is_upgrade(request)) {
+    UpgradeDecision decision = decideUpgrade(request, listener_.options());
+    if (decision.kind == UpgradeDecision::Kind::NotUpgrade) {
         bool keepAlive = request.keep_alive();
         bool readOnly = request.method() == http::verb::get || request.method() == http::verb::head;
         if (readOnly && listener_.staticFiles()) {
-            if (auto file = listener_.staticFiles()->lookup(path)) {
+            if (auto file = listener_.staticFiles()->lookup(decision.path)) {
                 std::string headers = "Content-Type: " + file->contentType + "\r\nCache-Control: no-cache\r\n";
                 return respond(200, file->body, keepAlive, headers, request.method() == http::verb::head);
             }
         }
-        if (path == options.path) return refuse(426, "This is a WebSocket endpoint");
-        return refuse(404, "Not found");
     }
-
-    if (path != options.path) return refuse(404, "Not found");
-    if (request[http::field::sec_websocket_version] != "13")
-        return respond(426, "", false, "Sec-WebSocket-Version: 13\r\n");
-    std::string_view key = request[http::field::sec_websocket_key];
-    if (key.size() != 24) return refuse(400, "Invalid Sec-WebSocket-Key");
-
-    if (!options.allowedOrigins.empty()) {
-        auto origin = request.find(http::field::origin);
-        if (origin != request.end() &&
-            std::find(options.allowedOrigins.begin(), options.allowedOrigins.end(), origin->value()) ==
-                options.allowedOrigins.end())
-            return refuse(403, "Origin not allowed");
-    }
-
-    json::value identity;
-    auto url = boost::urls::parse_origin_form(target);
-    // A query we cannot read may hold a token we would miss: refused like a
-    // bad token, never connected anonymously.
-    if (!url) return refuse(401, errors::kMalformedQuery);
-    auto params = url->params();
-    auto token = params.find("token");
-    if (token != params.end()) {
-        if (!options.verifyToken) return refuse(401, "Identity tokens are not enabled on this listener");
-        // Two tokens: which one a proxy or a log looked at is anyone's guess.
-        if (params.count("token") > 1) return refuse(401, errors::kInvalidToken);
-        std::string error;
-        auto verified = options.verifyToken((*token).value, error);
-        if (!verified) return refuse(401, error);
-        identity = std::move(*verified);
+    if (decision.kind != UpgradeDecision::Kind::Accept) {
+        if (decision.error.empty()) return respond(decision.status, "", false, decision.extraHeaders);
+        return refuse(decision.status, decision.error);
     }
     std::vector<std::string_view> forwardedFor;
     auto [first, last] = request.equal_range("X-Forwarded-For");
     for (auto field = first; field != last; ++field) forwardedFor.push_back(field->value());
     if (!admitAddress(forwardedFor)) return refuse(429, errors::kTooManyConnections);
-    accept(key, std::move(identity));
+    accept(decision.key, std::move(decision.identity));
 }
 
 // The client's address (through a trusted proxy: the one it reports), which

@@ -37,9 +37,9 @@ public:
     // filters scattered in memory, where cache misses cost more than the checks.
     void prefetch() const {
         __builtin_prefetch(nodes_.data());
-        __builtin_prefetch(reinterpret_cast<const char*>(nodes_.data()) + 64);
+        __builtin_prefetch(nextLine(nodes_.data()));
         __builtin_prefetch(texts_.data());
-        __builtin_prefetch(reinterpret_cast<const char*>(texts_.data()) + 64);
+        __builtin_prefetch(nextLine(texts_.data()));
     }
 
     // An equality every matching row satisfies: the expression itself when it
@@ -53,6 +53,13 @@ public:
     const std::vector<Equality>& equalities() const { return equalities_; }
 
 private:
+    // The cache line after p, computed as an integer: a filter without
+    // comparisons has no texts (data() is null) and a short vector ends before
+    // it, where pointer arithmetic is undefined. Prefetching never faults.
+    static const void* nextLine(const void* p) {
+        return reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + 64);
+    }
+
     enum class Op : std::uint8_t { Eq, Lt, Le, Gt, Ge, And, Or, Not };
     // Nodes are stored flat in pre-order (a node's operands follow it), so a
     // filter is a few contiguous cache lines rather than a tree of pointers.

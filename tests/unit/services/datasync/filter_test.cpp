@@ -150,3 +150,15 @@ TEST(DataSyncFilter, EqualValuesHaveEqualCanonicalKeys) {
             EXPECT_EQ(filterEqual(x, y), canonicalJson(x) == canonicalJson(y)) << a << " vs " << b;
         }
 }
+
+// Found by fuzz_datasync_filter: prefetching a filter without comparisons
+// (no texts, a null data()) did pointer arithmetic on the null pointer,
+// undefined behaviour that UBSan reports (make test-asan).
+TEST(DataSyncFilter, PrefetchOfAFilterWithoutComparisons) {
+    for (const char* text : {R"(["or"])", R"(["and"])", R"(["not",["or"]])"}) {
+        Filter filter = Filter::compile(json::parse(text));
+        filter.prefetch();
+        EXPECT_EQ(filter.matches(json::object{}), std::string_view(text) != R"(["or"])");
+    }
+    Filter().prefetch();
+}

@@ -1,0 +1,3 @@
+// toml++'s implementation, compiled with the fuzzing flags (see CMakeLists.txt).
+#define TOML_IMPLEMENTATION
+#include <toml++/toml.h>
