@@ -19,6 +19,8 @@
 #   --out                where samples.csv, summary.json and server.log go
 #   --rss-check          RSS within 5% from minute 2 to the last minute
 #                        (auto: on for a build without ASan and at least 3 minutes)
+#   --heap-stats         also sample glibc's heap bytes in use (bench/soak/heapstats.c
+#                        preloaded into the server): tells a leak from allocator retention
 # Exit status non-zero on any failure: a sequence number missing or out of
 # order, a client-visible error or lost answer, the server dying or exiting
 # uncleanly, a sanitizer report in its log, RSS growth, a descriptor leak.
@@ -28,7 +30,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SNORKY_BENCH=unused SEND_FLOOR=unused
 source "$HERE/lib.sh"
 
-SECONDS_TOTAL=120 CLIENTS=1000 BINARY="" WORKERS="" RATE=20 HOLD=8 OUT="" RSS_CHECK=auto
+main() {
+SECONDS_TOTAL=120 CLIENTS=1000 BINARY="" WORKERS="" RATE=20 HOLD=8 OUT="" RSS_CHECK=auto HEAP_STATS=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --minutes) SECONDS_TOTAL=$(awk -v m="$2" 'BEGIN { printf "%d", m * 60 }'); shift 2 ;;
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
         --hold) HOLD=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --rss-check) RSS_CHECK=$2; shift 2 ;;
+        --heap-stats) HEAP_STATS=1; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "soak.sh: unknown argument $1 (see --help)" >&2; exit 64 ;;
     esac
@@ -165,13 +169,21 @@ machine_info
 # Sanitizer reports go to the server's log (stderr); any report fails the soak.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-start_server
+extra=()
+if [[ $HEAP_STATS == 1 ]]; then
+    [[ $ASAN == 0 ]] || { echo "soak.sh: --heap-stats needs a build without ASan" >&2; exit 64; }
+    cc -O2 -shared -fPIC -o "$WORK_DIR/heapstats.so" "$HERE/soak/heapstats.c" -lpthread
+    extra=(--heap-file "$WORK_DIR/heap.txt")
+    LD_PRELOAD="$WORK_DIR/heapstats.so" SOAK_HEAP_FILE="$WORK_DIR/heap.txt" start_server
+else
+    start_server
+fi
 ulimit -n "$(ulimit -Hn)"
 
 status=0
 node "$HERE/soak/soak.mjs" --ready "$WORK_DIR/ready.json" --key "$BACKEND_KEY" --seconds "$SECONDS_TOTAL" \
     --clients "$CLIENTS" --workers "$WORKERS" --rate "$RATE" --hold-seconds "$HOLD" \
-    --max-name $((MAX_MESSAGE - 256)) --max-participant "$MAX_PARTICIPANT" --rss-check "$RSS" --out "$OUT" || status=1
+    --max-name $((MAX_MESSAGE - 256)) --max-participant "$MAX_PARTICIPANT" --rss-check "$RSS" --out "$OUT" "${extra[@]}" || status=1
 
 # A clean stop: SIGTERM, exit 0 (LeakSanitizer runs at exit in the ASan build).
 server_rc=dead
@@ -212,6 +224,9 @@ print(f"sequence: {s['sequencePublished']} published, watcher got {s['watcherPub
 print(f"RSS: baseline {mb(s['rssBaselineKb'])}, minute 2 {mb(s['rssMinute2Kb'])}, last minute {mb(s['rssLastMinuteKb'])} "
       f"({'n/a' if s['rssGrowthPercent'] is None else format(s['rssGrowthPercent'], '+.1f') + '%'}{'' if s['rssChecked'] else ', not checked'}), peak {mb(s['rssPeakKb'])}")
 print(f"descriptors: baseline {s['fdsBaseline']}, peak {s['fdsPeak']}, after the churn {s['fdsAfter']}")
+if "heapBaselineKb" in s:
+    print(f"heap in use (mallinfo2): baseline {mb(s['heapBaselineKb'])}, minute 2 {mb(s['heapMinute2Kb'])}, "
+          f"last minute {mb(s['heapLastMinuteKb'])}, after the churn {mb(s['heapAfterKb'])}; allocator held at the end {mb(s['heapHeldKb'])}")
 print(f"sanitizer: {'ASan+UBSan build, ' + str(reports) + ' report lines' if asan else 'not an ASan build'}")
 print(f"client failures: {s['clientFailures']}" + "".join(f"\n  {f}" for f in s['clientFailureSamples'][:10]))
 for f in s["failures"]:
@@ -219,3 +234,7 @@ for f in s["failures"]:
 PY
 echo "soak: $([[ $status == 0 ]] && echo PASS || echo FAIL) (details in $OUT)"
 exit $status
+}
+
+# All of it parsed before anything runs: editing this file during a run cannot derail it.
+main "$@"

@@ -76,15 +76,26 @@ await noise.call("pubsub_backend", "publish", { channel: "ch-0", message: "warm-
 
 // ---- samples of the server process
 const samples = [];
+// With --heap-file: the server's heap bytes in use and held, as bench/soak/heapstats.c writes them.
+function readHeap() {
+    if (!args["heap-file"]) return {};
+    try {
+        const [inUse, held] = fs.readFileSync(args["heap-file"], "utf8").trim().split(" ").map(Number);
+        return { heapKb: Math.round(inUse / 1024), heapHeldKb: Math.round(held / 1024) };
+    } catch {
+        return {};
+    }
+}
 async function sample() {
     const s = await readProc(pid);
     if (!s) return null;
-    const row = { t: (Date.now() - t0) / 1000, ...s, connects: totals().opened };
+    const row = { t: (Date.now() - t0) / 1000, ...s, ...readHeap(), connects: totals().opened || 0 };
     samples.push(row);
     return row;
 }
-const baseline = await readProc(pid);
-if (!baseline) { fail("the server is not running"); process.exit(1); }
+if (args["heap-file"]) await sleep(1500);  // a fresh figure from the reporter thread
+const baseline = { ...(await readProc(pid)), ...readHeap() };
+if (!baseline.fds) { fail("the server is not running"); process.exit(1); }
 
 // ---- the workers
 const workerStats = new Array(workerCount).fill(null);
@@ -177,7 +188,7 @@ while (Date.now() < end) {
     if (tot.failures && failures.length === 0) fail(`client failures, first: ${tot.failureSamples[0]}`);
     if (s.t - lastLog >= 30) {
         lastLog = s.t;
-        log(`RSS ${(s.rssKb / 1024).toFixed(1)} MB, ${s.fds} fds, ${tot.opened || 0} connections so far, seq ${published} published / ${watch.pubsub.got} + ${watch.datasync.got} received, client failures ${tot.failures || 0}`);
+        log(`RSS ${(s.rssKb / 1024).toFixed(1)} MB${s.heapKb ? ` (heap in use ${(s.heapKb / 1024).toFixed(1)} MB)` : ""}, ${s.fds} fds, ${tot.opened || 0} connections so far, seq ${published} published / ${watch.pubsub.got} + ${watch.datasync.got} received, client failures ${tot.failures || 0}`);
     }
     if (failures.length && args["stop-on-failure"] === "1") break;
 }
@@ -206,11 +217,12 @@ while (!serverGone && Date.now() < fdDeadline) {
     if (after.fds <= baseline.fds) break;
     await sleep(500);
 }
+if (after && args["heap-file"]) { await sleep(1500); Object.assign(after, readHeap()); }
 if (after && after.fds > baseline.fds) fail(`descriptor leak: ${after.fds} open 30 s after the churn stopped, baseline ${baseline.fds}`);
 
 // ---- RSS: the second minute against the last minute of churn
 const churn = samples.filter((s) => s.t <= churnSeconds);
-const mean = (rows) => (rows.length ? rows.reduce((a, s) => a + s.rssKb, 0) / rows.length : NaN);
+const mean = (rows, key = "rssKb") => (rows.length ? rows.reduce((a, s) => a + s[key], 0) / rows.length : NaN);
 const minute2 = mean(churn.filter((s) => s.t > 60 && s.t <= 120));
 const lastMinute = mean(churn.filter((s) => s.t > churnSeconds - 60));
 const growth = (lastMinute - minute2) / minute2;
@@ -239,10 +251,16 @@ const summary = {
     rssBaselineKb: baseline.rssKb, rssMinute2Kb: Math.round(minute2), rssLastMinuteKb: Math.round(lastMinute),
     rssPeakKb: Math.max(...samples.map((s) => s.rssKb)), rssGrowthPercent: Number((growth * 100).toFixed(2)),
     rssChecked: rssCheck, fdsBaseline: baseline.fds, fdsPeak: Math.max(...samples.map((s) => s.fds)), fdsAfter: after ? after.fds : null,
+    ...(args["heap-file"] ? {
+        heapBaselineKb: baseline.heapKb, heapMinute2Kb: Math.round(mean(churn.filter((s) => s.t > 60 && s.t <= 120), "heapKb")),
+        heapLastMinuteKb: Math.round(mean(churn.filter((s) => s.t > churnSeconds - 60), "heapKb")),
+        heapAfterKb: after ? after.heapKb : null, heapHeldKb: after ? after.heapHeldKb : null,
+    } : {}),
     clientFailures: tot.failures || 0, clientFailureSamples: tot.failureSamples, failures,
 };
 if (summary.clientFailures && !failures.some((f) => f.startsWith("client failures"))) fail(`client failures, first: ${tot.failureSamples[0]}`);
 summary.failures = failures;
 fs.writeFileSync(path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2));
-fs.writeFileSync(path.join(outDir, "samples.csv"), "t_s,rss_kb,fds,connections\n" + samples.map((s) => `${s.t.toFixed(1)},${s.rssKb},${s.fds},${s.connects}`).join("\n") + "\n");
+fs.writeFileSync(path.join(outDir, "samples.csv"), "t_s,rss_kb,fds,connections,heap_in_use_kb,heap_held_kb\n" +
+    samples.map((s) => `${s.t.toFixed(1)},${s.rssKb},${s.fds},${s.connects},${s.heapKb ?? ""},${s.heapHeldKb ?? ""}`).join("\n") + "\n");
 process.exit(failures.length ? 1 : 0);
