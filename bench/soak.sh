@@ -19,6 +19,8 @@
 #   --out                where samples.csv, summary.json and server.log go
 #   --rss-check          RSS within 5% from minute 2 to the last minute
 #                        (auto: on for a build without ASan and at least 3 minutes)
+#   --server-env VAR=VALUE  set in the server's environment only (repeatable),
+#                        e.g. GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384
 #   --heap-stats         also sample glibc's heap bytes in use (bench/soak/heapstats.c
 #                        preloaded into the server): tells a leak from allocator retention
 # Exit status non-zero on any failure: a sequence number missing or out of
@@ -31,7 +33,7 @@ SNORKY_BENCH=unused SEND_FLOOR=unused
 source "$HERE/lib.sh"
 
 main() {
-SECONDS_TOTAL=120 CLIENTS=1000 BINARY="" WORKERS="" RATE=20 HOLD=8 OUT="" RSS_CHECK=auto HEAP_STATS=0
+SECONDS_TOTAL=120 CLIENTS=1000 BINARY="" WORKERS="" RATE=20 HOLD=8 OUT="" RSS_CHECK=auto HEAP_STATS=0 SERVER_ENV=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --minutes) SECONDS_TOTAL=$(awk -v m="$2" 'BEGIN { printf "%d", m * 60 }'); shift 2 ;;
@@ -44,6 +46,7 @@ while [[ $# -gt 0 ]]; do
         --out) OUT=$2; shift 2 ;;
         --rss-check) RSS_CHECK=$2; shift 2 ;;
         --heap-stats) HEAP_STATS=1; shift ;;
+        --server-env) SERVER_ENV+=("$2"); shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "soak.sh: unknown argument $1 (see --help)" >&2; exit 64 ;;
     esac
@@ -71,6 +74,14 @@ MAX_MESSAGE=65536
 MAX_PARTICIPANT=256
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
+# The abuse limits of newer servers (docs/abuse-limits.md) off, when the binary knows them.
+LIMITS_OFF=""
+printf '[[listener]]\ntype = "websocket"\nregistry = "frontend"\nport = 0\nrate_limit = 0\nmax_connections_per_ip = 0\nmax_handshakes = 0\n' >"$WORK_DIR/limits.toml"
+if "$SNORKY" --config "$WORK_DIR/limits.toml" --check >/dev/null 2>&1; then
+    LIMITS_OFF=$'rate_limit = 0\nmax_connections_per_ip = 0\nmax_handshakes = 0'
+    echo "abuse limits (rate_limit, max_connections_per_ip, max_handshakes): off"
+fi
+
 # Every service type, limits far above what the soak does: it measures churn, not the limits.
 write_config() {
     cat >"$WORK_DIR/snorky.toml" <<TOML
@@ -86,6 +97,7 @@ port = 0
 path = "/ws"
 max_message_size = $MAX_MESSAGE
 handshake_timeout = 10
+$LIMITS_OFF
 
 [[listener]]
 type = "backend"
@@ -170,6 +182,8 @@ machine_info
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 extra=()
+local kv
+for kv in "${SERVER_ENV[@]}"; do export "${kv?}"; done
 if [[ $HEAP_STATS == 1 ]]; then
     [[ $ASAN == 0 ]] || { echo "soak.sh: --heap-stats needs a build without ASan" >&2; exit 64; }
     cc -O2 -shared -fPIC -o "$WORK_DIR/heapstats.so" "$HERE/soak/heapstats.c" -lpthread
@@ -178,7 +192,9 @@ if [[ $HEAP_STATS == 1 ]]; then
 else
     start_server
 fi
+for kv in "${SERVER_ENV[@]}"; do export -n "${kv%%=*}"; done
 ulimit -n "$(ulimit -Hn)"
+[[ ${#SERVER_ENV[@]} == 0 ]] || echo "server environment: ${SERVER_ENV[*]}"
 
 status=0
 node "$HERE/soak/soak.mjs" --ready "$WORK_DIR/ready.json" --key "$BACKEND_KEY" --seconds "$SECONDS_TOTAL" \
