@@ -62,7 +62,7 @@ mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 
 ASAN=0
-if nm -an "$SNORKY" 2>/dev/null | grep -q '__asan_init'; then ASAN=1; fi
+if nm -an "$SNORKY" 2>/dev/null | grep -c __asan_init >/dev/null; then ASAN=1; fi  # grep -q would cut nm short (pipefail)
 case $RSS_CHECK in
     on) RSS=1 ;;
     off) RSS=0 ;;
