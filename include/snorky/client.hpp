@@ -20,6 +20,7 @@ enum class DropReason {
     MalformedEnvelope,  // no string "service" or no "message"
     UnknownService,     // no such service in this registry
     MalformedMessage,   // the service could not read the message (e.g. RPC without command)
+    NumberOutOfRange,   // a number beyond double range (1e400): it has no JSON text to pass on
 };
 std::string_view describe(DropReason reason);
 

@@ -19,6 +19,8 @@ inline constexpr const char* kNotFound = "Not found";
 inline constexpr const char* kBodyTooLarge = "Body too large";
 inline constexpr const char* kServiceTimeout = "Service did not answer in time";
 inline constexpr const char* kMalformedMessage = "Malformed message";
+// Ours: a number beyond double range (1e400) is refused, never passed on.
+inline constexpr const char* kNumberOutOfRange = "Number out of range";
 
 // PubSub (section 4)
 inline constexpr const char* kAlreadySubscribed = "Already subscribed";
@@ -46,6 +48,9 @@ inline constexpr const char* kTooManyPendingSubscriptions = "Too many pending su
 inline constexpr const char* kNotAuthenticated = "Not authenticated";
 inline constexpr const char* kInvalidToken = "Invalid token";
 inline constexpr const char* kTokenExpired = "Token expired";
+// Ours: a WebSocket upgrade whose query string does not parse (401: it may hide a token).
+inline constexpr const char* kMalformedQuery = "Malformed query string";
+inline constexpr const char* kTokenNotYetValid = "Token not yet valid";  // ours: nbf in the future
 inline constexpr const char* kAlreadyAuthenticated = "Already authenticated";
 inline constexpr const char* kInvalidIdentity = "Invalid identity";
 inline constexpr const char* kInvalidLifetime = "Invalid lifetime";

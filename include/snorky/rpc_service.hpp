@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "snorky/errors.hpp"
 #include "snorky/service.hpp"
 
 namespace snorky {
@@ -54,7 +55,12 @@ public:
     const json::value& param(std::string_view name) const;
     const json::string& string(std::string_view name) const { return param(name).as_string(); }
     double number(std::string_view name) const { return param(name).to_number<double>(); }
-    std::int64_t integer(std::string_view name) const { return param(name).to_number<std::int64_t>(); }
+    // An integer param; "Invalid params" unless it is an exact int64 (never a
+    // conversion of an out-of-range double).
+    std::int64_t integer(std::string_view name) const {
+        if (auto value = exactInteger(param(name))) return *value;
+        throw RpcError(errors::kInvalidParams);
+    }
     bool boolean(std::string_view name) const { return param(name).as_bool(); }
 
     void resolve(json::value data = nullptr);

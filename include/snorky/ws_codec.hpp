@@ -15,6 +15,7 @@ enum CloseCode : std::uint16_t {
     GoingAway = 1001,
     ProtocolError = 1002,
     Unsupported = 1003,  // binary frames
+    InvalidPayload = 1007,  // a text message that is not UTF-8
     PolicyViolation = 1008,
     TooBig = 1009,
     InternalError = 1011,
@@ -44,6 +45,12 @@ std::string acceptKey(std::string_view clientKey);
 
 // The payload of a close frame: 2-byte code then a UTF-8 reason (<= 123 bytes).
 std::string closePayload(std::uint16_t code, std::string_view reason);
+
+// The code to answer a peer's close frame with (RFC 6455 5.5.1, 7.4.1): its
+// own code echoed when a peer may send it (1000-1003, 1007-1014, 3000-4999),
+// Normal when it sent none, ProtocolError for a 1-byte payload, any other code
+// (1004-1006, 1015-2999...) or a reason that is not UTF-8.
+std::uint16_t closeReply(std::string_view payload);
 
 // Client-side helpers (tests and the load generator): a masked frame.
 std::string clientFrame(std::uint8_t opcode, std::string_view payload, const std::uint8_t mask[4], bool fin = true);

@@ -9,6 +9,7 @@ std::string_view describe(DropReason reason) {
         case DropReason::MalformedEnvelope: return "envelope without service or message";
         case DropReason::UnknownService: return "unknown service";
         case DropReason::MalformedMessage: return "malformed message";
+        case DropReason::NumberOutOfRange: return "number out of range";
     }
     return "unknown";
 }

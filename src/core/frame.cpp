@@ -43,7 +43,7 @@ std::shared_ptr<const Frame> Frame::envelope(std::string_view service, const jso
     buf += "{\"service\":";
     buf += json::serialize(json::string_view(service.data(), service.size()));
     buf += ",\"message\":";
-    buf += json::serialize(message);
+    appendJson(message, buf);
     buf += '}';
     return build(0x1, std::move(buf));
 }

@@ -10,9 +10,7 @@ bool matches(ParamType type, const json::value& value) {
         case ParamType::Any: return true;
         case ParamType::String: return value.is_string();
         case ParamType::Number: return value.is_number();
-        case ParamType::Integer:
-            if (value.is_int64() || value.is_uint64()) return true;
-            return value.is_double() && value.get_double() == static_cast<double>(static_cast<std::int64_t>(value.get_double()));
+        case ParamType::Integer: return exactInteger(value).has_value();  // 1e300 or 2^64: not an int64
         case ParamType::Boolean: return value.is_bool();
         case ParamType::Object: return value.is_object();
         case ParamType::Array: return value.is_array();

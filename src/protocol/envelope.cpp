@@ -6,6 +6,9 @@ std::variant<Envelope, DropReason> parseEnvelope(std::string_view text) {
     json::error_code ec;
     json::value value = json::parse(text, ec);
     if (ec) return DropReason::InvalidJson;
+    // Boost.JSON reads 1e400 as infinity, which no JSON text can carry: such
+    // a message would reach every subscriber as a frame they cannot parse.
+    if (!allNumbersFinite(value)) return DropReason::NumberOutOfRange;
     json::object* object = value.if_object();
     if (!object) return DropReason::NotAnObject;
     auto service = object->find("service");
@@ -21,7 +24,7 @@ std::string serializeEnvelope(std::string_view service, const json::value& messa
     out += "{\"service\":";
     out += json::serialize(json::string_view(service.data(), service.size()));
     out += ",\"message\":";
-    out += json::serialize(message);
+    appendJson(message, out);
     out += '}';
     return out;
 }

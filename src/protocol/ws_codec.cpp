@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "snorky/utf8.hpp"
+
 namespace snorky::ws {
 
 ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out) {
@@ -73,6 +75,15 @@ std::string closePayload(std::uint16_t code, std::string_view reason) {
     out += static_cast<char>(code & 0xff);
     out += reason.substr(0, 123);
     return out;
+}
+
+std::uint16_t closeReply(std::string_view payload) {
+    if (payload.empty()) return Normal;
+    if (payload.size() == 1) return ProtocolError;
+    auto code = static_cast<std::uint16_t>((std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]));
+    bool allowed = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+    if (!allowed || !isValidUtf8(payload.substr(2))) return ProtocolError;
+    return code;
 }
 
 std::string clientFrame(std::uint8_t opcode, std::string_view payload, const std::uint8_t mask[4], bool fin) {

@@ -214,6 +214,8 @@ BackendOptions backendOptions(Options& o, const std::string& generatedKey) {
     b.maxBodySize = static_cast<std::size_t>(o.integer("max_body_size", static_cast<std::int64_t>(b.maxBodySize), 128, 1LL << 30));
     b.requestTimeout = std::chrono::seconds(o.integer("request_timeout", b.requestTimeout.count(), 1, 3600));
     b.keepAliveTimeout = std::chrono::seconds(o.integer("keepalive_timeout", b.keepAliveTimeout.count(), 1, 3600));
+    b.requestReadTimeout =
+        std::chrono::seconds(o.integer("request_read_timeout", b.requestReadTimeout.count(), 1, 3600));
     b.serveMetrics = o.boolean("metrics", b.serveMetrics);
     if (b.path.empty() || b.path[0] != '/') o.fail("path must start with '/'");
     return b;

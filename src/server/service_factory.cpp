@@ -122,7 +122,9 @@ void addIdentity(ServiceFactory& factory) {
     factory.add("auth_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
         auto& auth = lookup.serviceAs<AuthService>(o.requiredString("auth"), o, "auth");
         AuthBackend::Options options;
-        options.maxLifetime = std::chrono::seconds(o.integer("max_lifetime", options.maxLifetime.count(), 1));
+        // Tokens further ahead than IdentityTokens::kMaxHorizon would be refused.
+        options.maxLifetime = std::chrono::seconds(
+            o.integer("max_lifetime", options.maxLifetime.count(), 1, IdentityTokens::kMaxHorizon.count()));
         // Unset, the default lifetime shrinks to fit a smaller maximum.
         options.defaultLifetime = std::chrono::seconds(
             o.integer("default_lifetime", std::min(options.defaultLifetime, options.maxLifetime).count(), 1));

@@ -1,8 +1,8 @@
 #include "snorky/services/cursors.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <random>
 
@@ -17,6 +17,20 @@ CursorsService::HandleSource randomHandles() {
     return [engine] { return static_cast<std::uint16_t>(std::uniform_int_distribution<unsigned>(0, 0xffff)(*engine)); };
 }
 constexpr std::size_t kHandleSpace = 0x10000;
+
+// A public handle read back from the cluster state, which other nodes (or
+// anyone who can write to Redis) wrote: 0..65535, or nothing.
+std::optional<std::uint16_t> handleFrom(const json::value& value) {
+    auto integer = exactInteger(value);
+    if (!integer || *integer < 0 || *integer > 0xffff) return std::nullopt;
+    return static_cast<std::uint16_t>(*integer);
+}
+std::optional<std::uint16_t> handleFrom(std::string_view text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value > 0xffff) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+}
 }  // namespace
 
 CursorsService::CursorsService(std::string name, Options options, HandleSource handles)
@@ -166,9 +180,10 @@ void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& f
         try {
             json::value message = json::parse(frame->payload()).at("message");
             const json::value& cursor = message.at("cursor");
-            auto handle = static_cast<std::uint16_t>(cursor.at("publicHandle").to_number<std::int64_t>());
-            if (message.at("type") == "cursorRemoved") document.remote.erase(handle);
-            else document.remote[handle] = cursor;
+            if (auto handle = handleFrom(cursor.at("publicHandle"))) {
+                if (message.at("type") == "cursorRemoved") document.remote.erase(*handle);
+                else document.remote[*handle] = cursor;
+            }
         } catch (const std::exception&) {
         }
     }
@@ -202,8 +217,10 @@ std::map<std::uint16_t, json::value> CursorsService::remoteCursors(const std::ma
         try {
             json::value entry = json::parse(text);
             if (entry.at("node").as_string() == node().broker().nodeId()) continue;
-            if (entry.at("expires").to_number<std::int64_t>() <= now) continue;
-            out[static_cast<std::uint16_t>(std::stoi(handle))] = entry.at("cursor");
+            auto expires = exactInteger(entry.at("expires"));
+            auto publicHandle = handleFrom(handle);
+            if (!expires || *expires <= now || !publicHandle) continue;
+            out[*publicHandle] = entry.at("cursor");
         } catch (const std::exception&) {
         }
     }
@@ -293,9 +310,11 @@ void CursorsService::heartbeat() {
                     {"cursor", json::object{{"publicHandle", handle}, {"document", document.value}}}});
                 for (const ClientPtr& client : document.clients) client->send(gone);
             }
-            for (const auto& [handle, text] : fields)
-                if (!live.count(static_cast<std::uint16_t>(std::atoi(handle.c_str()))) && !document.cursors.count(static_cast<std::uint16_t>(std::atoi(handle.c_str()))))
-                    node().broker().mapDelete(stateKey(key), handle);  // tidy up after the dead
+            for (const auto& [handle, text] : fields) {
+                auto publicHandle = handleFrom(handle);
+                if (!publicHandle || (!live.count(*publicHandle) && !document.cursors.count(*publicHandle)))
+                    node().broker().mapDelete(stateKey(key), handle);  // tidy up after the dead (and garbage)
+            }
             document.remote = std::move(live);
         });
     }

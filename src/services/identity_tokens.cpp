@@ -32,6 +32,14 @@ IdentityTokens::Verdict refuse(const char* error, std::string detail) {
     return verdict;
 }
 
+// A NumericDate claim (RFC 7519 2) as we accept it: a whole number of
+// seconds since the epoch, 0 or more.
+std::optional<std::int64_t> unixSeconds(const json::value& claim) {
+    auto seconds = exactInteger(claim);
+    if (!seconds || *seconds < 0) return std::nullopt;
+    return seconds;
+}
+
 }  // namespace
 
 std::int64_t IdentityTokens::systemClock() {
@@ -49,7 +57,9 @@ std::string IdentityTokens::mint(const json::value& identity, std::chrono::secon
     if (identity.is_null()) throw std::invalid_argument("the identity must not be null");
     if (json::serialize(identity).size() > kMaxIdentityBytes)
         throw std::invalid_argument("the identity is larger than " + std::to_string(kMaxIdentityBytes) + " bytes");
-    if (lifetime.count() <= 0) throw std::invalid_argument("the token lifetime must be positive");
+    if (lifetime.count() <= 0 || lifetime > kMaxHorizon)
+        throw std::invalid_argument("the token lifetime must be positive and at most " +
+                                    std::to_string(kMaxHorizon.count()) + " seconds");
 
     std::int64_t now = clock_();
     json::object claims;
@@ -92,17 +102,31 @@ IdentityTokens::Verdict IdentityTokens::verify(std::string_view text) const {
     boost::system::error_code ec;
     json::value claims = json::parse(grants.text, ec);
     if (ec || !claims.is_object()) return refuse(errors::kInvalidToken, "claims are not a JSON object");
+    if (!allNumbersFinite(claims)) return refuse(errors::kInvalidToken, "a number in the claims is out of range");
     const json::object& object = claims.as_object();
 
-    const json::value* exp = object.if_contains("exp");
-    if (!exp || !exp->is_number()) return refuse(errors::kInvalidToken, "missing or non-numeric exp claim");
-    const json::value* iat = object.if_contains("iat");
-    if (iat && !iat->is_number()) return refuse(errors::kInvalidToken, "non-numeric iat claim");
+    // Times are whole, non-negative Unix seconds: a fraction, a negative or
+    // an astronomic value (1e300) is refused, never converted.
+    const std::int64_t now = clock_();
+    const json::value* expClaim = object.if_contains("exp");
+    if (!expClaim) return refuse(errors::kInvalidToken, "missing exp claim");
+    auto exp = unixSeconds(*expClaim);
+    if (!exp) return refuse(errors::kInvalidToken, "exp claim is not whole Unix seconds");
+    if (*exp > now + kMaxHorizon.count())
+        return refuse(errors::kInvalidToken, "exp claim too far in the future (" + std::to_string(*exp) + ")");
+    std::optional<std::int64_t> iat, nbf;
+    if (const json::value* claim = object.if_contains("iat"); claim && !(iat = unixSeconds(*claim)))
+        return refuse(errors::kInvalidToken, "iat claim is not whole Unix seconds");
+    if (const json::value* claim = object.if_contains("nbf"); claim && !(nbf = unixSeconds(*claim)))
+        return refuse(errors::kInvalidToken, "nbf claim is not whole Unix seconds");
     const json::value* identity = object.if_contains("identity");
     if (!identity || identity->is_null()) return refuse(errors::kInvalidToken, "missing identity claim");
 
     // RFC 7519 4.1.4: the token must not be accepted on or after exp.
-    if (static_cast<double>(clock_()) >= exp->to_number<double>()) return refuse(errors::kTokenExpired, "expired");
+    if (now >= *exp) return refuse(errors::kTokenExpired, "expired");
+    // 4.1.5 and 4.1.6, give or take the issuer's clock being a little ahead of ours.
+    if (nbf && *nbf > now + kClockSkew.count()) return refuse(errors::kTokenNotYetValid, "nbf is in the future");
+    if (iat && *iat > now + kClockSkew.count()) return refuse(errors::kInvalidToken, "issued in the future (iat)");
 
     Verdict verdict;
     verdict.identity = *identity;

@@ -58,13 +58,27 @@ public:
     }
 
 private:
+    // An idle keep-alive connection waits up to keepAliveTimeout for the first
+    // byte of its next request; from that byte on, the whole request (header
+    // and body) must arrive within requestReadTimeout, so a peer trickling a
+    // byte at a time cannot hold the connection for long.
     void doReadHeader() {
         parser_.emplace();
         parser_->header_limit(16 * 1024);
         // No limit while reading the header: the size is checked (413) only
         // after the key, and set before the body is read.
         parser_->body_limit(boost::none);
+        if (buffer_.size() > 0) return readRequest();  // pipelined: it has begun already
         stream_.expires_after(listener_.options().keepAliveTimeout);
+        stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            if (ec) return self->closeSocket();  // peer gone or idle timeout
+            self->buffer_.commit(n);
+            self->readRequest();
+        });
+    }
+
+    void readRequest() {
+        stream_.expires_after(listener_.options().requestReadTimeout);  // until the last body byte
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
     }
@@ -111,7 +125,10 @@ private:
 
         auto parsed = parseEnvelope(body);
         if (auto* reason = std::get_if<DropReason>(&parsed)) {
-            return refuse(400, *reason == DropReason::InvalidJson ? errors::kInvalidJson : errors::kMalformedEnvelope, true);
+            return refuse(400, *reason == DropReason::InvalidJson        ? errors::kInvalidJson
+                               : *reason == DropReason::NumberOutOfRange ? errors::kNumberOutOfRange
+                                                                         : errors::kMalformedEnvelope,
+                          true);
         }
         auto& envelope = std::get<Envelope>(parsed);
         ++listener_.inFlight;
@@ -190,6 +207,7 @@ private:
     std::string remote_;
     std::string contentType_ = "application/json";
     static constexpr std::size_t kMaxDiscard = 64 * 1024 * 1024;
+    static constexpr std::size_t kFirstRead = 4096;
     std::array<char, 4096> discardBuffer_;
     std::size_t discarded_ = 0;
     bool keepAlive_ = true;

@@ -2,8 +2,10 @@
 // by the backend, connect-time tokens (?token=) and RPC authentication, two
 // identities talking over real WebSockets.
 #include <gtest/gtest.h>
+#include <jwt.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "snorky/services/identity_tokens.hpp"
@@ -74,6 +76,19 @@ json::value callKeeping(WsClient& c, const std::string& service, const std::stri
     throw std::runtime_error("no reply");
 }
 
+// Signs arbitrary claims with the server's secret (libjwt), for tokens mintToken never makes.
+std::string craftToken(const std::string& claimsJson) {
+    jwt_t* jwt = nullptr;
+    if (jwt_new(&jwt) != 0) throw std::runtime_error("jwt_new failed");
+    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()), static_cast<int>(kSecret.size()));
+    if (jwt_add_grants_json(jwt, claimsJson.c_str()) != 0) throw std::runtime_error("bad claims " + claimsJson);
+    char* text = jwt_encode_str(jwt);
+    std::string out = text ? text : "";
+    std::free(text);
+    jwt_free(jwt);
+    return out;
+}
+
 std::string upgradeRequest(const std::string& target) {
     return "GET " + target + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -129,6 +144,45 @@ TEST(Identity, ExpiredAndForgedTokensAreRefused) {
     EXPECT_NE(answer.find("Invalid token"), std::string::npos) << answer;
     // No token at all: an anonymous connection.
     EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws"), 101);
+}
+
+TEST(Identity, TokensNotYetValidOrIssuedInTheFutureAreRefused) {
+    IdentityServer s;
+    std::int64_t now = snorky::IdentityTokens::systemClock();
+    // A token whose nbf is an hour away (signed with the right secret).
+    std::string notYet = craftToken(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
+                                    std::to_string(now + 3600) + "}");
+    // A signer whose clock runs an hour ahead: iat in the future.
+    snorky::IdentityTokens ahead(kSecret, [now] { return now + 3600; });
+    std::string fromTheFuture = ahead.mint("alice", std::chrono::seconds(60));
+    std::string absurd = craftToken(R"({"identity":"alice","exp":1e300})");
+
+    WsClient client(s.server.frontendPort());
+    EXPECT_EQ(client.request("auth", "authenticate", {{"token", notYet}}).at("message"), "Token not yet valid");
+    EXPECT_EQ(client.request("auth", "authenticate", {{"token", fromTheFuture}}).at("message"), "Invalid token");
+    EXPECT_EQ(client.request("auth", "authenticate", {{"token", absurd}}).at("message"), "Invalid token");
+    EXPECT_EQ(client.request("auth", "whoami", {}).at("data"), nullptr);
+
+    std::string answer = rawExchange(s.server.frontendPort(), upgradeRequest("/ws?token=" + notYet));
+    EXPECT_NE(answer.find("401"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("Token not yet valid"), std::string::npos) << answer;
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + fromTheFuture), 401);
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + absurd), 401);
+    // nbf already passed: fine.
+    std::string ready = craftToken(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
+                                   std::to_string(now - 10) + "}");
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + ready), 101);
+}
+
+TEST(Identity, ATokenBesideAnUnreadableQueryOrASecondTokenIsRefused) {
+    IdentityServer s;
+    std::string token = s.mint("alice");
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + token), 101);
+    // Each of these connected anonymously (the token ignored) or picked one token of two.
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=bad&x=%zz"), 401);
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + token + "&x=%zz"), 401);
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + token + "&token=" + token), 401);
+    EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + token + "&token=bad"), 401);
 }
 
 TEST(Identity, TheServerRefusesToStartWithoutAGoodSecret) {

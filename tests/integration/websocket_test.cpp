@@ -80,13 +80,14 @@ TEST(WebSocket, MalformedInputIsDroppedAndTheConnectionKeepsWorking) {
                              R"({"service":"pubsub","message":{"command":"subscribe"}})",
                              R"({"service":"pubsub","message":{"command":1,"params":{}}})",
                              R"({"service":"pubsub","message":{"command":"subscribe","params":[]}})",
-                             R"({"service":"pubsub","message":"subscribe"})", "\xff\xfe"}) {
+                             R"({"service":"pubsub","message":"subscribe"})"}) {
         client.sendText(text);
     }
     EXPECT_TRUE(client.silentFor());
     EXPECT_EQ(client.request("pubsub", "subscribe", {{"channel", "still-here"}}).at("type"), "response");
     auto metrics = httpRequest(server.backendPort(), "GET", "/metrics", "").body;
-    EXPECT_NE(metrics.find("snorky_messages_dropped_total 13"), std::string::npos) << metrics;
+    // (Text that is not UTF-8 is not dropped but closes the connection: input_validation_test.cpp.)
+    EXPECT_NE(metrics.find("snorky_messages_dropped_total 12"), std::string::npos) << metrics;
 }
 
 TEST(WebSocket, FragmentedMessagesAreReassembled) {

@@ -48,6 +48,7 @@ struct BackendOptions {
     std::size_t maxBodySize = 1024 * 1024;             // 413 above
     std::chrono::seconds requestTimeout{30};           // 504 when a service never answers
     std::chrono::seconds keepAliveTimeout{60};         // idle keep-alive connections close
+    std::chrono::seconds requestReadTimeout{10};       // first byte to last body byte of a request
     bool serveMetrics = true;                          // GET /metrics and /health
 };
 

@@ -28,17 +28,9 @@ struct NumberKey {
 };
 
 NumberKey numberKey(const json::value& v) {
-    if (v.is_int64()) return {NumberKey::Int, v.get_int64()};
-    if (v.is_uint64()) {
-        std::uint64_t u = v.get_uint64();
-        if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-            return {NumberKey::Int, static_cast<std::int64_t>(u)};
-        return {NumberKey::UInt, 0, u};
-    }
-    double d = v.get_double();
-    if (std::abs(d) < 9.0e15 && d == static_cast<double>(static_cast<std::int64_t>(d)))
-        return {NumberKey::Int, static_cast<std::int64_t>(d)};
-    return {NumberKey::Double, 0, 0, d};
+    if (auto integer = exactInteger(v)) return {NumberKey::Int, *integer};
+    if (v.is_uint64()) return {NumberKey::UInt, 0, v.get_uint64()};
+    return {NumberKey::Double, 0, 0, v.get_double()};
 }
 
 // Orders two numbers: -1, 0 or 1.

@@ -64,6 +64,19 @@ TEST_F(RpcTest, InvalidParams) {
     EXPECT_EQ(client->last().at("message"), "Invalid params");
 }
 
+TEST_F(RpcTest, IntegerParamsOutOfInt64RangeAreInvalidNotConverted) {
+    // 1e300 and 2^63 as doubles do not fit an int64 (converting them is
+    // undefined behaviour); 2^64-1 is a uint64 that does not fit either.
+    for (const char* n : {"1e300", "-1e300", "9223372036854775808.0", "9223372036854775808", "18446744073709551615"}) {
+        t.call(client, "calc", "twice", {{"n", json::parse(n)}, {"times", 1}});
+        EXPECT_EQ(client->last().at("message"), "Invalid params") << n;
+    }
+    t.call(client, "calc", "twice", {{"n", json::parse("1e15")}, {"times", 1}});
+    EXPECT_EQ(client->last().at("data"), 1'000'000'000'000'000);
+    t.call(client, "calc", "twice", {{"n", json::parse("-9223372036854775808.0")}, {"times", 1}});
+    EXPECT_EQ(client->last().at("data"), INT64_MIN);
+}
+
 TEST_F(RpcTest, CustomAndInternalErrors) {
     t.call(client, "calc", "fail", {});
     EXPECT_EQ(client->last().at("message"), "Custom failure");

@@ -4,6 +4,8 @@
 
 #include "snorky/frame.hpp"
 
+#include <limits>
+
 using namespace snorky;
 
 TEST(Envelope, ParsesServiceAndMessage) {
@@ -53,4 +55,26 @@ TEST(Frame, MediumAndLargeLengthsUseExtendedHeaders) {
 TEST(Frame, EnvelopeFrameCarriesTheEnvelope) {
     auto frame = Frame::envelope("pubsub", json::parse(R"({"type":"message"})"));
     EXPECT_EQ(frame->payload(), R"({"service":"pubsub","message":{"type":"message"}})");
+}
+
+TEST(Envelope, NumbersBeyondDoubleRangeAreRefused) {
+    // Boost.JSON parses these as infinity, which has no JSON text: passed on,
+    // they would reach every subscriber as a frame no JSON parser accepts.
+    for (std::string text : {std::string(R"({"service":"pubsub","message":1e400})"),
+                             std::string(R"({"service":"pubsub","message":{"params":{"message":[1,-1e400]}}})"),
+                             R"({"service":"pubsub","message":{"channel":)" + ("1" + std::string(400, '0')) + "}}",
+                             std::string(R"({"service":"pubsub","message":{},"extra":1E999})")}) {
+        auto parsed = parseEnvelope(text);
+        ASSERT_TRUE(std::holds_alternative<DropReason>(parsed)) << text;
+        EXPECT_EQ(std::get<DropReason>(parsed), DropReason::NumberOutOfRange) << text;
+    }
+    // The largest doubles are fine.
+    EXPECT_TRUE(std::holds_alternative<Envelope>(parseEnvelope(R"({"service":"a","message":[1.7976931348623157e308,-1e-400]})")));
+}
+
+TEST(Envelope, SerializedEnvelopesNeverCarryNonFiniteNumbers) {
+    json::object message{{"n", std::numeric_limits<double>::infinity()}, {"ok", 1.5}};
+    std::string expected = R"({"service":"s","message":{"n":null,"ok":1.5E0}})";
+    EXPECT_EQ(serializeEnvelope("s", message), expected);
+    EXPECT_EQ(Frame::envelope("s", message)->payload(), expected);
 }

@@ -63,3 +63,19 @@ TEST(WsCodec, ClosePayloadCarriesCodeAndReason) {
     EXPECT_EQ(static_cast<std::uint8_t>(p[1]), 0xf1);
     EXPECT_EQ(p.substr(2), "too big");
 }
+
+TEST(WsCodec, CloseRepliesEchoValidCodesAndRefuseTheRest) {
+    auto payload = [](int code, std::string reason = "") {
+        return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)} + reason;
+    };
+    EXPECT_EQ(closeReply(""), Normal);  // no code given
+    for (int code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999})
+        EXPECT_EQ(closeReply(payload(code, "bye")), code) << code;
+    // Reserved or never sent on the wire (1005, 1006, 1015), unassigned, or out of range.
+    for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535})
+        EXPECT_EQ(closeReply(payload(code)), ProtocolError) << code;
+    EXPECT_EQ(closeReply(std::string(1, '\x03')), ProtocolError);  // a 1-byte payload
+    EXPECT_EQ(closeReply(payload(1000, "caf\xc3\xa9")), 1000);
+    EXPECT_EQ(closeReply(payload(1000, "\xff")), ProtocolError);    // reason not UTF-8
+    EXPECT_EQ(closeReply(payload(1000, "\xed\xa0\x80")), ProtocolError);
+}

@@ -113,3 +113,20 @@ pubsub = "nope"
         EXPECT_NE(std::string(e.what()).find("t.toml:6: service 'b': no service named 'nope'"), std::string::npos) << e.what();
     }
 }
+
+TEST(Config, BackendRequestReadTimeoutHasADefaultAndARange) {
+    Options defaults(json::object{{"key", "k"}}, "x");
+    EXPECT_EQ(backendOptions(defaults, "").requestReadTimeout, std::chrono::seconds(10));
+    Options set(json::object{{"key", "k"}, {"request_read_timeout", 1}}, "x");
+    EXPECT_EQ(backendOptions(set, "").requestReadTimeout, std::chrono::seconds(1));
+    for (json::value bad : {json::value(0), json::value(3601), json::value("10"), json::value(2.5)}) {
+        Options o(json::object{{"key", "k"}, {"request_read_timeout", bad}}, "f.toml:9: listener (backend)");
+        try {
+            backendOptions(o, "");
+            FAIL() << "accepted " << json::serialize(bad);
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find("f.toml:9: listener (backend): option 'request_read_timeout'"),
+                      std::string::npos) << e.what();
+        }
+    }
+}

@@ -157,3 +157,59 @@ TEST_F(IdentityTokensTest, HookShapedOverloadForTransports) {
     EXPECT_FALSE(tokens.verify(expired, error).has_value());
     EXPECT_EQ(error, "Token expired");
 }
+
+TEST_F(IdentityTokensTest, NotBeforeIsHonouredWithASmallClockSkew) {
+    const auto skew = IdentityTokens::kClockSkew.count();
+    auto withNbf = [&](std::int64_t nbf) {
+        return craft(JWT_ALG_HS256, kSecret,
+                     R"({"identity":"a","exp":)" + std::to_string(now + 3600) + R"(,"nbf":)" + std::to_string(nbf) + "}");
+    };
+    EXPECT_TRUE(tokens.verify(withNbf(now - 10)).ok());
+    EXPECT_TRUE(tokens.verify(withNbf(now)).ok());
+    EXPECT_TRUE(tokens.verify(withNbf(now + skew)).ok());  // the issuer's clock is a little ahead
+    std::string later = withNbf(now + 600);
+    auto verdict = tokens.verify(later);
+    EXPECT_EQ(verdict.error, "Token not yet valid");
+    EXPECT_TRUE(verdict.identity.is_null());
+    EXPECT_EQ(tokens.verify(withNbf(now + skew + 1)).error, "Token not yet valid");
+    now += 600;  // its time has come
+    EXPECT_TRUE(tokens.verify(later).ok());
+}
+
+TEST_F(IdentityTokensTest, TokensIssuedInTheFutureAreRefused) {
+    const auto skew = IdentityTokens::kClockSkew.count();
+    auto withIat = [&](std::int64_t iat) {
+        return craft(JWT_ALG_HS256, kSecret,
+                     R"({"identity":"a","exp":)" + std::to_string(now + 3600) + R"(,"iat":)" + std::to_string(iat) + "}");
+    };
+    EXPECT_TRUE(tokens.verify(withIat(now + skew)).ok());
+    EXPECT_EQ(tokens.verify(withIat(now + 3000)).error, "Invalid token");
+    // A signer whose clock runs an hour ahead mints such tokens.
+    IdentityTokens ahead{kSecret, [this] { return now + 3600; }};
+    EXPECT_EQ(tokens.verify(ahead.mint("a", 7200s)).error, "Invalid token");
+}
+
+TEST_F(IdentityTokensTest, AbsurdTimeClaimsAreRefused) {
+    auto claims = [&](const std::string& extra) { return craft(JWT_ALG_HS256, kSecret, R"({"identity":"a",)" + extra + "}"); };
+    const std::string exp = R"("exp":)" + std::to_string(now + 3600);
+    for (const std::string& bad : {
+             std::string(R"("exp":1e300)"),                  // converted, this was undefined behaviour
+             std::string(R"("exp":-1)"),                     // before the epoch
+             std::string(R"("exp":1900000000.5)"),           // not whole seconds
+             std::string(R"("exp":9223372036854775807)"),    // year 292 billion
+             R"("exp":)" + std::to_string(now + IdentityTokens::kMaxHorizon.count() + 1),  // past the horizon
+             exp + R"(,"nbf":1e300)", exp + R"(,"nbf":-5)", exp + R"(,"nbf":"soon")", exp + R"(,"nbf":1.5)",
+             exp + R"(,"iat":-1)", exp + R"(,"iat":1e300)", exp + R"(,"iat":1700000000.25)"}) {
+        auto verdict = tokens.verify(claims(bad));
+        EXPECT_EQ(verdict.error, "Invalid token") << bad;
+        EXPECT_TRUE(verdict.identity.is_null()) << bad;
+    }
+    EXPECT_TRUE(tokens.verify(claims(R"("exp":)" + std::to_string(now + IdentityTokens::kMaxHorizon.count()))).ok());
+    EXPECT_TRUE(tokens.verify(claims(exp + R"(,"iat":0,"nbf":0)")).ok());
+}
+
+TEST_F(IdentityTokensTest, MintStaysWithinTheHorizon) {
+    EXPECT_NO_THROW(tokens.mint("a", IdentityTokens::kMaxHorizon));
+    EXPECT_THROW(tokens.mint("a", IdentityTokens::kMaxHorizon + 1s), std::invalid_argument);
+    EXPECT_THROW(tokens.mint("a", std::chrono::seconds(INT64_MAX)), std::invalid_argument);
+}
