@@ -197,8 +197,8 @@ const atChurnEnd = totals();
 
 // ---- stop: every remaining client goes (half RST), then the sequence must be complete
 for (const w of workers) if (w.connected) w.send({ type: "stop" });
-await Promise.race([Promise.all(workerExits), sleep(60000)]);
-if (finals.some((f) => !f)) fail("a client process did not finish within 60 s of the stop");
+await Promise.race([Promise.all(workerExits), sleep(120000)]);
+if (finals.some((f) => !f)) fail("a client process did not finish within 120 s of the stop");
 for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
 publishing = false;
 await publisher;
