@@ -66,6 +66,10 @@ registry = "frontend"
 address = "127.0.0.1"
 port = 0
 path = "/ws"
+# The load generator is trusted and opens thousands of connections at once:
+# the public listener's abuse limits would measure themselves, not the server.
+rate_limit = 0
+max_handshakes = 0
 
 [[listener]]
 type = "backend"

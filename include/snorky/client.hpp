@@ -50,6 +50,9 @@ public:
 protected:
     explicit Client(std::string remoteAddress)
         : remoteAddress_(std::move(remoteAddress)), id_(nextId_.fetch_add(1, std::memory_order_relaxed)) {}
+    // Before the client is handed to services only (e.g. the address a trusted
+    // proxy reported, known once the HTTP request is read).
+    void setRemoteAddress(std::string remoteAddress) { remoteAddress_ = std::move(remoteAddress); }
 
 private:
     json::value identity_;

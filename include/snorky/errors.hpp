@@ -22,6 +22,12 @@ inline constexpr const char* kMalformedMessage = "Malformed message";
 // Ours: a number beyond double range (1e400) is refused, never passed on.
 inline constexpr const char* kNumberOutOfRange = "Number out of range";
 
+// WebSocket abuse limits (ours): a message over the connection's rate limit
+// is answered with this error (same service, same callId) and not processed.
+inline constexpr const char* kRateLimited = "Rate limited";
+// HTTP body of an upgrade refused with 429 (max_connections_per_ip).
+inline constexpr const char* kTooManyConnections = "Too many connections from this address";
+
 // PubSub (section 4)
 inline constexpr const char* kAlreadySubscribed = "Already subscribed";
 inline constexpr const char* kNotSubscribed = "Not subscribed";

@@ -13,6 +13,11 @@ struct Metrics {
     std::atomic<std::uint64_t> messagesDropped{0};
     std::atomic<std::uint64_t> framesSent{0};
     std::atomic<std::uint64_t> slowConsumers{0};
+    // Abuse limits of the WebSocket listeners.
+    std::atomic<std::uint64_t> rateLimited{0};            // messages refused over the rate limit
+    std::atomic<std::uint64_t> rateLimitDisconnects{0};   // connections closed (1008) for staying over it
+    std::atomic<std::uint64_t> perIpRefused{0};           // upgrades refused (429) over max_connections_per_ip
+    std::atomic<std::uint64_t> handshakesRefused{0};      // connections closed at accept over max_handshakes
     std::atomic<std::uint64_t> backendRequests{0};
     std::atomic<std::uint64_t> backendRejected{0};
     // Scale-out engine (Redis); they stay 0 with the in-memory broker.

@@ -15,6 +15,10 @@ std::string Metrics::render() const {
     counter("messages_dropped_total", "Inbound messages dropped as malformed or unroutable.", messagesDropped);
     counter("frames_sent_total", "Frames queued to WebSocket clients.", framesSent);
     counter("slow_consumers_total", "Connections cut off for exceeding their outbound queue.", slowConsumers);
+    counter("rate_limited_total", "Inbound WebSocket messages refused over the per-connection rate limit.", rateLimited);
+    counter("rate_limit_disconnects_total", "WebSocket connections closed (1008) for staying over the rate limit.", rateLimitDisconnects);
+    counter("connections_per_ip_refused_total", "WebSocket upgrades refused (429) over max_connections_per_ip.", perIpRefused);
+    counter("handshakes_refused_total", "Connections closed at accept because max_handshakes were in progress.", handshakesRefused);
     counter("backend_requests_total", "Backend HTTP requests answered.", backendRequests);
     counter("backend_rejected_total", "Backend HTTP requests refused with a 4xx/5xx status.", backendRejected);
     counter("engine_published_total", "Messages sent to other nodes through the scale-out engine.", enginePublished);

@@ -10,6 +10,7 @@
 
 #include "server/connect_tokens.hpp"
 #include "snorky/log.hpp"
+#include "transport/trusted_proxies.hpp"
 
 namespace snorky::server {
 
@@ -194,6 +195,21 @@ WebSocketOptions webSocketOptions(Options& o) {
     w.allowedOrigins = o.strings("allowed_origins");
     w.staticDir = o.string("static_dir", "");
     w.staticFollowSymlinks = o.boolean("static_follow_symlinks", false);
+    w.rateLimit = static_cast<std::uint32_t>(o.integer("rate_limit", w.rateLimit, 0, 1000000));
+    // The bucket must hold at least one second of refill, or the rate could never be reached.
+    w.rateBurst = static_cast<std::uint32_t>(o.integer("rate_burst", 2 * static_cast<std::int64_t>(w.rateLimit), 0, 100000000));
+    if (w.rateLimit > 0 && w.rateBurst < w.rateLimit)
+        o.fail("rate_burst (" + std::to_string(w.rateBurst) + ") must be at least rate_limit (" +
+               std::to_string(w.rateLimit) + ")");
+    w.rateLimitDisconnect = static_cast<std::uint32_t>(o.integer("rate_limit_disconnect", w.rateLimitDisconnect, 0, 1000000000));
+    w.maxConnectionsPerIp = static_cast<std::size_t>(o.integer("max_connections_per_ip", 0, 0, 1000000000));
+    w.trustedProxies = o.strings("trusted_proxies");
+    try {
+        TrustedProxies check(w.trustedProxies);
+    } catch (const std::invalid_argument& error) {
+        o.fail(error.what());
+    }
+    w.maxHandshakes = static_cast<std::size_t>(o.integer("max_handshakes", static_cast<std::int64_t>(w.maxHandshakes), 0, 1000000000));
     if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
     return w;
 }

@@ -7,7 +7,10 @@
 #include "snorky/service_registry.hpp"
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
+#include "transport/connection_limits.hpp"
+#include "transport/rate_limiter.hpp"
 #include "transport/static_files.hpp"
+#include "transport/trusted_proxies.hpp"
 #include "transport/worker.hpp"
 
 namespace snorky {
@@ -23,11 +26,17 @@ public:
     const WebSocketOptions& options() const { return options_; }
     ServiceRegistry& registry() { return registry_; }
     const StaticFiles* staticFiles() const { return staticFiles_.get(); }
+    const RateLimit& rateLimit() const { return rateLimit_; }
+    const TrustedProxies& trustedProxies() const { return trustedProxies_; }
+    ConnectionLimits& limits() { return *limits_; }
 
 private:
     Acceptor acceptor_;
     ServiceRegistry& registry_;
     WebSocketOptions options_;
+    RateLimit rateLimit_;
+    TrustedProxies trustedProxies_;
+    std::shared_ptr<ConnectionLimits> limits_;
     std::unique_ptr<StaticFiles> staticFiles_;
 };
 

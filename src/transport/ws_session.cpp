@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "snorky/envelope.hpp"
 #include "snorky/errors.hpp"
 #include "snorky/log.hpp"
 #include "snorky/utf8.hpp"
@@ -23,16 +24,41 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 struct Handshake {
-    explicit Handshake(asio::io_context& ioc) : timer(ioc) {}
+    Handshake(asio::io_context& ioc, ConnectionLimits::Slot slot) : timer(ioc), slot(std::move(slot)) {}
     beast::flat_buffer buffer{8192};
     std::optional<http::request_parser<http::empty_body>> parser;
     asio::steady_timer timer;
     std::string response;
+    ConnectionLimits::Slot slot;  // max_handshakes: given back with the handshake
 };
 
 namespace {
 log::RateLimit slowConsumerLog;
 std::mutex slowConsumerLogLock;
+log::RateLimit abuseLog;
+std::mutex abuseLogLock;
+
+bool allowAbuseLog() {
+    std::uint64_t suppressed = 0;
+    std::lock_guard guard(abuseLogLock);
+    return abuseLog.allow(suppressed);
+}
+
+// The answer to a message refused by the rate limit: an RPC error for the
+// service it was sent to, with its callId (null when it had none), as a
+// refused call would get. Nothing for what is not an envelope to a service
+// of this registry (those would be dropped unanswered anyway).
+FramePtr rateLimitedReply(std::string_view text, const ServiceRegistry& registry) {
+    auto parsed = parseEnvelope(text);
+    auto* envelope = std::get_if<Envelope>(&parsed);
+    if (!envelope || !envelope->message.is_object() || !registry.find(envelope->service)) return nullptr;
+    json::object reply;
+    reply["type"] = "error";
+    const json::value* callId = envelope->message.as_object().if_contains("callId");
+    reply["callId"] = callId ? *callId : json::value(nullptr);
+    reply["message"] = errors::kRateLimited;
+    return Frame::envelope(envelope->service, reply);
+}
 constexpr int kMaxIov = 64;
 constexpr std::uint32_t kCloseGraceSeconds = 5;
 
@@ -46,14 +72,20 @@ const char* statusText(unsigned status) {
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 426: return "Upgrade Required";
+        case 429: return "Too Many Requests";
         case 500: return "Internal Server Error";
     }
     return "Error";
 }
 }  // namespace
 
-WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote)
-    : Client(std::move(remote)), socket_(std::move(socket)), listener_(listener), worker_(worker) {}
+WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote,
+                     ConnectionLimits::Slot handshakeSlot)
+    : Client(std::move(remote)),
+      socket_(std::move(socket)),
+      listener_(listener),
+      worker_(worker),
+      handshake_(std::make_unique<Handshake>(worker.ioc(), std::move(handshakeSlot))) {}
 
 WsSession::~WsSession() = default;
 
@@ -61,7 +93,6 @@ void WsSession::start() {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    handshake_ = std::make_unique<Handshake>(worker_.ioc());
     handshake_->timer.expires_after(listener_.options().handshakeTimeout);
     handshake_->timer.async_wait([self = self()](const boost::system::error_code& ec) {
         if (!ec && self->state_ == State::Handshake) self->terminate();
@@ -155,7 +186,39 @@ void WsSession::onRequest() {
         if (!verified) return refuse(401, error);
         identity = std::move(*verified);
     }
+    std::vector<std::string_view> forwardedFor;
+    auto [first, last] = request.equal_range("X-Forwarded-For");
+    for (auto field = first; field != last; ++field) forwardedFor.push_back(field->value());
+    if (!admitAddress(forwardedFor)) return refuse(429, errors::kTooManyConnections);
     accept(key, std::move(identity));
+}
+
+// The client's address (through a trusted proxy: the one it reports), which
+// the Client then reports and logs show; and its place under
+// max_connections_per_ip. False when that address has no place left.
+bool WsSession::admitAddress(const std::vector<std::string_view>& forwardedFor) {
+    const TrustedProxies& proxies = listener_.trustedProxies();
+    const std::size_t cap = listener_.options().maxConnectionsPerIp;
+    if (proxies.empty() && cap == 0) return true;
+    boost::system::error_code ec;
+    auto peer = socket_.remote_endpoint(ec);
+    if (ec) return true;  // the peer is gone: the write of the answer will fail
+    asio::ip::address client = canonicalAddress(peer.address());
+    if (!proxies.empty()) {
+        asio::ip::address forwarded = proxies.clientAddress(peer.address(), forwardedFor);
+        if (forwarded != client) setRemoteAddress(forwarded.to_string());
+        client = forwarded;
+    }
+    auto slot = listener_.limits().admit(client.to_string());
+    if (!slot) {
+        listener_.registry().node().metrics().perIpRefused.fetch_add(1, std::memory_order_relaxed);
+        if (allowAbuseLog())
+            SNORKY_LOG(Warn, "refusing a connection from " << remoteAddress() << ": " << cap
+                                                           << " already open (max_connections_per_ip)");
+        return false;
+    }
+    addressSlot_ = std::move(*slot);
+    return true;
 }
 
 void WsSession::accept(std::string_view key, json::value identity) {
@@ -171,6 +234,7 @@ void WsSession::accept(std::string_view key, json::value identity) {
         self->handshake_.reset();  // frees the parser and buffer: idle sessions hold none
         self->state_ = State::Open;
         self->lastSeen_ = self->worker_.now();
+        self->rateLimiter_.start(self->listener_.rateLimit(), self->lastSeen_);
         self->worker_.add(self.get());
         self->listener_.registry().node().metrics().connectionsOpened.fetch_add(1, std::memory_order_relaxed);
         self->listener_.registry().clientConnected(self);
@@ -248,7 +312,7 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
             if (fragmented_) { close(ws::ProtocolError, "Expected a continuation frame"); return false; }
             if (header.fin) {
                 if (!isValidUtf8(body)) { close(ws::InvalidPayload, "Text is not UTF-8"); return false; }
-                listener_.registry().processMessage(self(), body);
+                if (admitMessage(body)) listener_.registry().processMessage(self(), body);
             } else {
                 fragmented_ = true;
                 message_.assign(body);
@@ -263,7 +327,7 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
                 message.swap(message_);
                 // The whole message: a character may straddle two fragments.
                 if (!isValidUtf8(message)) { close(ws::InvalidPayload, "Text is not UTF-8"); return false; }
-                listener_.registry().processMessage(self(), message);
+                if (admitMessage(message)) listener_.registry().processMessage(self(), message);
             }
             return state_ == State::Open;
         case ws::Binary:
@@ -279,6 +343,31 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
             return true;
     }
     return true;
+}
+
+// Over the rate limit a message is answered "Rate limited" and not processed;
+// a connection that stays over it is closed with 1008.
+bool WsSession::admitMessage(std::string_view text) {
+    auto& metrics = listener_.registry().node().metrics();
+    switch (rateLimiter_.admit(listener_.rateLimit(), worker_.now())) {
+        case RateLimiter::Verdict::Allow:
+            return true;
+        case RateLimiter::Verdict::Refuse:
+            metrics.rateLimited.fetch_add(1, std::memory_order_relaxed);
+            if (FramePtr reply = rateLimitedReply(text, listener_.registry())) queue(reply);
+            return false;
+        case RateLimiter::Verdict::Disconnect:
+            metrics.rateLimited.fetch_add(1, std::memory_order_relaxed);
+            metrics.rateLimitDisconnects.fetch_add(1, std::memory_order_relaxed);
+            if (allowAbuseLog())
+                SNORKY_LOG(Warn, "disconnecting " << remoteAddress() << " (1008): "
+                                                  << listener_.rateLimit().disconnectAfter << " messages refused within "
+                                                  << RateLimit::kWindowSeconds << " s over rate_limit "
+                                                  << listener_.rateLimit().rate << "/s");
+            close(ws::PolicyViolation, "Rate limit exceeded");
+            return false;
+    }
+    return false;
 }
 
 // ---------------------------------------------------------------- writing
@@ -423,7 +512,11 @@ void WsSession::terminate() {
     state_ = State::Closed;
     boost::system::error_code ignored;
     socket_.close(ignored);
-    if (handshake_) handshake_->timer.cancel();
+    if (handshake_) {
+        handshake_->timer.cancel();
+        handshake_->slot.release();
+    }
+    addressSlot_.release();
     out_.clear();
     outHead_ = headOffset_ = queuedBytes_ = 0;
     partial_.clear();

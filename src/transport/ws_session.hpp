@@ -10,6 +10,8 @@
 
 #include "snorky/client.hpp"
 #include "snorky/ws_codec.hpp"
+#include "transport/connection_limits.hpp"
+#include "transport/rate_limiter.hpp"
 #include "transport/worker.hpp"
 
 namespace snorky {
@@ -19,7 +21,8 @@ struct Handshake;
 
 class WsSession final : public Client {
 public:
-    WsSession(boost::asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote);
+    WsSession(boost::asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote,
+              ConnectionLimits::Slot handshakeSlot);
     ~WsSession() override;
 
     void start();
@@ -44,12 +47,14 @@ private:
                  bool omitBody = false);
     void accept(std::string_view key, json::value identity);
     void refuse(unsigned status, std::string_view error);
+    bool admitAddress(const std::vector<std::string_view>& forwardedFor);
 
     // Open phase
     void waitReadable();
     void onReadable();
     void consume(std::uint8_t* data, std::size_t size);
     bool handleFrame(const ws::FrameHeader& header, std::uint8_t* payload);
+    bool admitMessage(std::string_view text);
     void waitWritable();
     void terminate();
 
@@ -57,6 +62,8 @@ private:
     WsListener& listener_;
     Worker& worker_;
     std::unique_ptr<Handshake> handshake_;  // only until the upgrade
+    ConnectionLimits::Slot addressSlot_;    // max_connections_per_ip
+    RateLimiter rateLimiter_;
 
     std::vector<FramePtr> out_;  // frames waiting; out_[outHead_] partly sent up to headOffset_
     std::size_t outHead_ = 0;

@@ -214,7 +214,7 @@ TEST(WebSocket, StaticFilesAreServedWithoutTraversal) {
     std::vector<std::string> evil = {"//proc/self/environ", "//etc/passwd", "/%2fetc/passwd", "/%2Fetc/passwd",
                                      "/%5c..%5csecret.txt", "/%2f%2e%2e/secret.txt", "/%252e%252e/secret.txt",
                                      "/..%2fsecret.txt", "/%2e%2E%2fsecret.txt", "/link.txt", "/" + secret,
-                                     "//" + secret.substr(1), "/%2f" + secret.substr(1), "/a/" + std::string(70000, 'a'),
+                                     "//" + secret.substr(1), "/%2f" + secret.substr(1), "/a/" + std::string(5000, 'a'),
                                      "/../secret.txt", "/%2e%2e/secret.txt", "/a/../../secret.txt", "/.hidden", "/%00"};
     for (const auto& path : evil) {
         std::string reply = rawExchange(server.frontendPort(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -34,6 +34,20 @@ struct WebSocketOptions {
     std::vector<std::string> allowedOrigins;        // empty: any origin
     std::string staticDir;                          // serve these files next to the WS path
     bool staticFollowSymlinks = false;              // serve symlinks that point out of staticDir
+    // Abuse limits (0 turns each off). Inbound messages per connection: a
+    // token bucket of `rateBurst` refilled at `rateLimit` per second; a message
+    // over it is refused ("Rate limited"), and `rateLimitDisconnect` refusals
+    // within 10 seconds close the connection with 1008.
+    std::uint32_t rateLimit = 100;
+    std::uint32_t rateBurst = 200;
+    std::uint32_t rateLimitDisconnect = 100;
+    // Open connections per client address (429 above). Off by default: behind
+    // a proxy every client has the proxy's address unless it is trusted.
+    std::size_t maxConnectionsPerIp = 0;
+    // Peers whose X-Forwarded-For names the client (CIDR, IPv4 or IPv6).
+    std::vector<std::string> trustedProxies;
+    // Connections still sending their HTTP upgrade request; more are closed at once.
+    std::size_t maxHandshakes = 1024;
     // Connect-time identity: the `token` query parameter is checked by this
     // verifier; it returns the identity, or sets `error` and returns nullopt
     // (the upgrade is refused with 401). Unset: a token is refused.

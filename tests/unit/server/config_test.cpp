@@ -130,3 +130,57 @@ TEST(Config, BackendRequestReadTimeoutHasADefaultAndARange) {
         }
     }
 }
+
+TEST(Config, AbuseLimitsHaveDefaultsAndAreValidated) {
+    Options defaults(json::object{}, "x");
+    WebSocketOptions w = webSocketOptions(defaults);
+    EXPECT_EQ(w.rateLimit, 100u);
+    EXPECT_EQ(w.rateBurst, 200u);
+    EXPECT_EQ(w.rateLimitDisconnect, 100u);
+    EXPECT_EQ(w.maxConnectionsPerIp, 0u);
+    EXPECT_TRUE(w.trustedProxies.empty());
+    EXPECT_EQ(w.maxHandshakes, 1024u);
+
+    Options set(json::object{{"rate_limit", 50}, {"rate_burst", 60}, {"rate_limit_disconnect", 0},
+                             {"max_connections_per_ip", 8}, {"max_handshakes", 10},
+                             {"trusted_proxies", json::array{"127.0.0.1", "10.0.0.0/8", "fd00::/8"}}},
+                "x");
+    w = webSocketOptions(set);
+    set.finish();
+    EXPECT_EQ(w.rateLimit, 50u);
+    EXPECT_EQ(w.rateBurst, 60u);
+    EXPECT_EQ(w.rateLimitDisconnect, 0u);
+    EXPECT_EQ(w.maxConnectionsPerIp, 8u);
+    EXPECT_EQ(w.maxHandshakes, 10u);
+    EXPECT_EQ(w.trustedProxies.size(), 3u);
+
+    Options burstOnlyRate(json::object{{"rate_limit", 1000}}, "x");
+    EXPECT_EQ(webSocketOptions(burstOnlyRate).rateBurst, 2000u);  // the burst follows the rate
+}
+
+TEST(Config, AbuseLimitErrorsNameTheListenerLine) {
+    auto listener = [](const std::string& option) {
+        return "[[listener]]\ntype = \"websocket\"\nregistry = \"f\"\n" + option + "\n";
+    };
+    auto applyError = [](const std::string& text) -> std::string {
+        try {
+            Config config = parseConfig(text, "test.toml");
+            Options o = config.listeners.at(0).options;
+            webSocketOptions(o);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    std::string e = applyError(listener("trusted_proxies = [\"10.0.0.0/33\"]"));
+    EXPECT_EQ(e.rfind("test.toml:1: listener (websocket): trusted_proxies: \"10.0.0.0/33\"", 0), 0u) << e;
+    e = applyError(listener("trusted_proxies = [\"proxy.example\"]"));
+    EXPECT_NE(e.find("\"proxy.example\""), std::string::npos) << e;
+    e = applyError(listener("rate_limit = 100\nrate_burst = 10"));
+    EXPECT_EQ(e.rfind("test.toml:1:", 0), 0u) << e;
+    EXPECT_NE(e.find("rate_burst (10) must be at least rate_limit (100)"), std::string::npos) << e;
+    e = applyError(listener("max_handshakes = -1"));
+    EXPECT_NE(e.find("max_handshakes"), std::string::npos) << e;
+    e = applyError(listener("max_connections_per_ip = \"many\""));
+    EXPECT_NE(e.find("max_connections_per_ip"), std::string::npos) << e;
+}
