@@ -19,9 +19,10 @@ build: deps
 	@cmake --build $(BUILD)
 
 # The embedded default config: WebSocket on :5800/ws, backend on 127.0.0.1:5801,
-# and the demo pages of web/ on http://localhost:5800/ (announcements works as is).
+# and the demo pages of web/ on http://localhost:5800/ (announcements works as is;
+# web/lib is a symlink to the JS client in clients/js/src, hence --static-follow-symlinks).
 run: build
-	$(BUILD)/snorky --static-dir web $(ARGS)
+	$(BUILD)/snorky --static-dir web --static-follow-symlinks $(ARGS)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

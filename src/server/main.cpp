@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     std::string configPath, readyFile, logLevel, staticDir, engine;
     unsigned threads = 0;
     int port = -1, backendPort = -1;
-    bool printDefault = false, check = false;
+    bool printDefault = false, check = false, followSymlinks = false;
     app.add_option("-c,--config", configPath, "TOML config file");
     app.add_option("--threads", threads, "I/O threads (0: one per core)");
     app.add_option("--log-level", logLevel, "debug, info, warn, error or off");
@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
     app.add_option("--port", port, "Port of the first WebSocket listener")->check(CLI::Range(0, 65535));
     app.add_option("--backend-port", backendPort, "Port of the first backend listener")->check(CLI::Range(0, 65535));
     app.add_option("--static-dir", staticDir, "Serve this folder on the first WebSocket listener");
+    app.add_flag("--static-follow-symlinks", followSymlinks,
+                 "Also serve symlinks in the static folder that point out of it");
     app.add_option("--ready-file", readyFile, "Write the bound listeners as JSON here once serving");
     app.add_flag("--print-default-config", printDefault, "Print the embedded default config and exit");
     app.add_flag("--check", check, "Validate the config and exit");
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
         if (port >= 0) override(config, "websocket", "port", port);
         if (backendPort >= 0) override(config, "backend", "port", backendPort);
         if (!staticDir.empty()) override(config, "websocket", "static_dir", json::string(staticDir));
+        if (followSymlinks) override(config, "websocket", "static_follow_symlinks", true);
         log::Level level;
         if (!log::parseLevel(config.logLevel, level)) throw server::ConfigError("--log-level: unknown level " + config.logLevel);
         log::setLevel(level);

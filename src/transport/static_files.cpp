@@ -1,6 +1,9 @@
 #include "transport/static_files.hpp"
 
+#include "snorky/log.hpp"
+
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -36,6 +39,9 @@ std::optional<std::string> decodeSegment(std::string_view in) {
     }
     return out;
 }
+
+log::RateLimit outsideLog;
+std::mutex outsideLogLock;
 
 // True when `path` is `root` or below it; both canonical.
 bool within(const fs::path& root, const fs::path& path) {
@@ -100,7 +106,15 @@ std::optional<StaticFiles::File> StaticFiles::lookup(std::string_view urlPath) c
     // may point anywhere on the machine.
     fs::path real = fs::canonical(candidate, ec);
     if (ec) return std::nullopt;
-    if (!followSymlinks_ && !within(root_, real)) return std::nullopt;
+    if (!followSymlinks_ && !within(root_, real)) {
+        // Says why a file that is there answers 404 (the operator may want the option).
+        std::uint64_t suppressed = 0;
+        std::lock_guard guard(outsideLogLock);
+        if (outsideLog.allow(suppressed))
+            SNORKY_LOG(Warn, "static file " << candidate.string() << " links out of static_dir; not served "
+                                            "(static_follow_symlinks = true serves it)");
+        return std::nullopt;
+    }
     if (!fs::is_regular_file(real, ec)) return std::nullopt;
     if (fs::file_size(real, ec) > kMaxFileSize || ec) return std::nullopt;
     std::ifstream in(real, std::ios::binary);

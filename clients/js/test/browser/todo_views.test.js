@@ -37,7 +37,7 @@ const doneFor = { open: false, done: true, all: "any" };
 test("to-do: two browsers' filtered views stay equal to a fresh query through random changes", async (t) => {
   if (!existsSync(todoAppPath)) return t.skip("examples/todo is not in this checkout");
   t.diagnostic(`seed ${seed} (TODO_SEED replays another sequence)`);
-  const server = await startOrSkip(t, repoConfigToml("examples/todo/snorky.toml"), { args: ["--static-dir", join(repoRoot, "web")] });
+  const server = await startOrSkip(t, repoConfigToml("examples/todo/snorky.toml"), { args: ["--static-dir", join(repoRoot, "web"), "--static-follow-symlinks"] });
   if (!server) return;
   cleanups.push(() => server.dispose());
   const app = await startTodoApp(server, { allowedOrigins: [server.httpUrl] });
@@ -225,7 +225,7 @@ test("to-do: two browsers' filtered views stay equal to a fresh query through ra
 
 test("to-do: a filter chosen while the page acquires the previous one leaves one live view", async (t) => {
   if (!existsSync(todoAppPath)) return t.skip("examples/todo is not in this checkout");
-  const server = await startOrSkip(t, repoConfigToml("examples/todo/snorky.toml"), { args: ["--static-dir", join(repoRoot, "web")] });
+  const server = await startOrSkip(t, repoConfigToml("examples/todo/snorky.toml"), { args: ["--static-dir", join(repoRoot, "web"), "--static-follow-symlinks"] });
   if (!server) return;
   cleanups.push(() => server.dispose());
   const app = await startTodoApp(server, { allowedOrigins: [server.httpUrl] });

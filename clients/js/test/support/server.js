@@ -194,7 +194,7 @@ registry = "frontend"
 address = "127.0.0.1"
 port = 0
 path = "/ws"
-${staticDir ? `static_dir = ${JSON.stringify(staticDir)}` : ""}
+${staticDir ? `static_dir = ${JSON.stringify(staticDir)}\nstatic_follow_symlinks = true  # web/lib links to clients/js/src` : ""}
 
 [[listener]]
 type = "backend"
