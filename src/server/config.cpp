@@ -20,6 +20,7 @@ const char* const kDefaultConfig = R"toml(
 [server]
 threads = 0          # one I/O thread per core
 log_level = "info"
+memory_trim_interval = 30   # seconds between returning freed memory to the system; 0: never
 engine = "memory"    # or "redis://127.0.0.1:6379" to run several nodes (docs/scale-out.md)
 
 [[listener]]
@@ -136,6 +137,7 @@ Config parseConfig(const std::string& text, const std::string& source) {
         Options server(toJson(*serverNode).as_object(), at(source, *serverNode) + ": [server]");
         config.threads = static_cast<unsigned>(server.integer("threads", 0, 0, 256));
         config.logLevel = server.string("log_level", "info");
+        config.memoryTrimInterval = std::chrono::seconds(server.integer("memory_trim_interval", 30, 0, 86400));
         log::Level level;
         if (!log::parseLevel(config.logLevel, level)) server.fail("log_level must be debug, info, warn, error or off");
         setEngine(config, server.string("engine", "memory"), server.where());
@@ -274,6 +276,7 @@ private:
 }  // namespace
 
 void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey) {
+    server.memoryTrimInterval = config.memoryTrimInterval;
     std::map<std::string, Service*> built;
     ServerLookup lookup(built);
     for (const Entry& entry : config.services) {

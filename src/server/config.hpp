@@ -1,6 +1,7 @@
 #pragma once
 // The `snorky` configuration: a TOML file (or the embedded default) turned
 // into listeners, registries and services. Errors carry file and line.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ struct Entry {
 struct Config {
     unsigned threads = 0;  // 0: one per core
     std::string logLevel = "info";
+    std::chrono::seconds memoryTrimInterval{30};  // [server] memory_trim_interval; 0: never
     // [server] engine: "memory" (one node) or "redis://host:port" (scale-out).
     std::string engine = "memory";
     std::optional<RedisBrokerOptions> redis;  // set when engine is a Redis URL

@@ -1,6 +1,9 @@
 #include "snorky/transport/server.hpp"
 
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -34,6 +37,17 @@ void raiseFileLimit() {
         limit.rlim_cur = limit.rlim_max;
         setrlimit(RLIMIT_NOFILE, &limit);
     }
+}
+// Returns the free pages of every malloc arena to the system. glibc only
+// gives back the top of the main heap on its own; the pages freed in the
+// middle of an arena after a peak stay resident until trimmed.
+void releaseFreeMemory() {
+#if defined(__GLIBC__)
+    auto started = std::chrono::steady_clock::now();
+    malloc_trim(0);
+    SNORKY_LOG(Debug, "malloc_trim took " << std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - started).count() << " us");
+#endif
 }
 }  // namespace
 
@@ -138,8 +152,15 @@ void Server::stop() {
 
 void Server::wait() {
     {
+        // The waiting thread is otherwise idle: it trims the allocator meanwhile.
         std::unique_lock lock(impl_->stateLock);
-        impl_->stateChanged.wait(lock, [this] { return impl_->stopRequested; });
+        auto stopping = [this] { return impl_->stopRequested; };
+        if (memoryTrimInterval.count() <= 0) impl_->stateChanged.wait(lock, stopping);
+        else while (!impl_->stateChanged.wait_for(lock, memoryTrimInterval, stopping)) {
+            lock.unlock();
+            releaseFreeMemory();
+            lock.lock();
+        }
         if (impl_->finished) return;
     }
     // Stop accepting, say goodbye to every WebSocket, let backend requests finish.

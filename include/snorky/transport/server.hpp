@@ -103,6 +103,10 @@ public:
     // Blocks until a started server has shut down.
     void wait();
     std::chrono::seconds drainTimeout{5};
+    // How often the allocator hands freed memory back to the system (glibc's
+    // malloc_trim; 0: never). After a peak of connections glibc keeps the
+    // freed pages of its arenas, so without it RSS only ever grows.
+    std::chrono::seconds memoryTrimInterval{30};
 
     // Called once all listeners listen (the binary writes its ready file here).
     std::function<void()> onReady;

@@ -184,3 +184,18 @@ TEST(Config, AbuseLimitErrorsNameTheListenerLine) {
     e = applyError(listener("max_connections_per_ip = \"many\""));
     EXPECT_NE(e.find("max_connections_per_ip"), std::string::npos) << e;
 }
+
+TEST(Config, MemoryTrimIntervalHasADefaultARangeAndReachesTheServer) {
+    const std::string listener = "[[listener]]\ntype = \"websocket\"\nregistry = \"f\"\nport = 0\n";
+    EXPECT_EQ(parseConfig(listener, "t.toml").memoryTrimInterval, std::chrono::seconds(30));
+    EXPECT_EQ(parseConfig(kDefaultConfig, "<default>").memoryTrimInterval, std::chrono::seconds(30));
+    Config off = parseConfig("[server]\nmemory_trim_interval = 0\n" + listener, "t.toml");
+    EXPECT_EQ(off.memoryTrimInterval, std::chrono::seconds(0));
+    EXPECT_NE(errorOf("[server]\nmemory_trim_interval = -1\n" + listener).find("memory_trim_interval"), std::string::npos);
+    EXPECT_NE(errorOf("[server]\nmemory_trim_interval = 1e3\n" + listener).find("memory_trim_interval"), std::string::npos);
+
+    Config config = parseConfig("[server]\nmemory_trim_interval = 5\n" + listener, "t.toml");
+    Server server(1);
+    apply(config, server, ServiceFactory::builtin(), "");
+    EXPECT_EQ(server.memoryTrimInterval, std::chrono::seconds(5));
+}
