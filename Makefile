@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean test-asan test-tsan fuzz
+.PHONY: all deps build run test unit integration clean test-asan test-tsan fuzz tidy
 
 all: build
 
@@ -63,5 +63,10 @@ fuzz:
 	@scripts/install-deps.sh clang-14 libclang-rt-14-dev
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
+# clang-tidy (.clang-tidy's checks) over src/; fails on any finding.
+tidy:
+	@scripts/install-deps.sh clang-tidy-14
+	@scripts/tidy.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-tidy

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     app.add_option("--ready-file", readyFile, "Write the bound listeners as JSON here once serving");
     app.add_flag("--print-default-config", printDefault, "Print the embedded default config and exit");
     app.add_flag("--check", check, "Validate the config and exit");
+    app.set_version_flag("--version", "snorky " SNORKY_VERSION " (" SNORKY_LICENSE " License)");
     CLI11_PARSE(app, argc, argv);
 
     if (printDefault) {

@@ -1,3 +1,7 @@
 """Snorky client-side libraries. The backend connector is :mod:`snorky.backend`."""
 
-__version__ = "0.1.0"
+import pkgutil as _pkgutil
+
+# The repository's VERSION file (a link to it here, a copy once packaged);
+# pkgutil reads it from a wheel imported as a zip too.
+__version__ = (_pkgutil.get_data(__name__, "VERSION") or b"").decode("ascii").strip()

@@ -25,17 +25,21 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(build.returncode, 0, build.stderr)
             wheel = os.path.join(out, build.stdout.strip().splitlines()[-1])
             names = zipfile.ZipFile(wheel).namelist()
-            for expected in ("snorky/__init__.py", "snorky/backend.py", "snorky/py.typed"):
+            for expected in ("snorky/__init__.py", "snorky/backend.py", "snorky/py.typed", "snorky/VERSION"):
                 self.assertIn(expected, names)
             # Import from the wheel alone (pure Python wheels are importable zips).
             check = subprocess.run(
                 [sys.executable, "-S", "-c",
                  "import sys; sys.path.insert(0, sys.argv[1]); "
-                 "from snorky.backend import SnorkyBackend, SnorkyHTTPTransport, SnorkyError; "
-                 "print(SnorkyHTTPTransport('http://h/b', key='k').url)", wheel],
+                 "import snorky; from snorky.backend import SnorkyBackend, SnorkyHTTPTransport, SnorkyError; "
+                 "print(SnorkyHTTPTransport('http://h/b', key='k').url, snorky.__version__)", wheel],
                 capture_output=True, text=True, cwd=tmp)
             self.assertEqual(check.returncode, 0, check.stderr)
-            self.assertEqual(check.stdout.strip(), "http://h/b")
+            with open(os.path.join(SOURCE, "..", "..", "VERSION"), encoding="ascii") as f:
+                version = f.read().strip()
+            # The wheel's version and the package's own are the repository's VERSION.
+            self.assertIn("snorky-" + version + "-", os.path.basename(wheel))
+            self.assertEqual(check.stdout.strip(), "http://h/b " + version)
 
 
 if __name__ == "__main__":
