@@ -20,13 +20,25 @@
 
 namespace snorky {
 
+class Client;
 class Node;
+
+// Where a delivery comes from. A publish names its acting client (the local
+// connection whose command caused it) or none (a backend call, a timer); the
+// engine hands that to this node's listener in the publish call itself
+// (`local`). A delivery from another node has no sender. "Everyone but the
+// sender" is then a comparison in the listener, not a flag around the call.
+struct Origin {
+    const Client* sender = nullptr;  // compared, never dereferenced: it may be gone by a later delivery
+    bool local = false;              // this node's own publish, delivered synchronously
+    bool isSender(const Client* client) const { return sender != nullptr && client == sender; }
+};
 
 class BrokerListener {
 public:
     virtual ~BrokerListener() = default;
     // Called with the node's service lock held.
-    virtual void onBrokerMessage(const std::string& topic, const FramePtr& frame) = 0;
+    virtual void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) = 0;
 };
 
 class Broker {
@@ -44,7 +56,9 @@ public:
     virtual json::object health() const { return {{"engine", "memory"}}; }
 
     // The calls below are made with the node's service lock held.
-    virtual void publish(const std::string& topic, const FramePtr& frame) = 0;
+    // `sender`: the acting local client, or nullptr; this node's listener gets
+    // it back in Origin, other nodes' listeners do not.
+    virtual void publish(const std::string& topic, const FramePtr& frame, const Client* sender) = 0;
     // Declares local interest in a topic; one listener per topic.
     virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;
     virtual void unsubscribe(const std::string& topic) = 0;
@@ -67,7 +81,7 @@ public:
     // once the PUBLISH is answered, so every node receives it before anything
     // published after `done` (Unavailable: other nodes will not get it).
     virtual void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) {
-        publish(topic, frame);
+        publish(topic, frame, nullptr);
         done(Result::Ok);
     }
     // Sets key=value unless the key exists: Ok, or Taken.
@@ -112,7 +126,7 @@ public:
 class MemoryBroker final : public Broker {
 public:
     void attach(Node& node) override;
-    void publish(const std::string& topic, const FramePtr& frame) override;
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
     std::size_t topicCount() const { return listeners_.size(); }

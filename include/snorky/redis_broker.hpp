@@ -48,7 +48,7 @@ public:
     void close() override;
     json::object health() const override;
 
-    void publish(const std::string& topic, const FramePtr& frame) override;
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
     void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) override;

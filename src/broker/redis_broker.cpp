@@ -379,7 +379,8 @@ struct RedisBroker::Impl {
 
     // Service thread (lock held): local delivery, then queue for Redis.
     // `refused` is told at once when the message cannot be queued.
-    void publishWith(const std::string& topic, const FramePtr& frame, Completion confirmed, const Broker::Done* refused);
+    void publishWith(const std::string& topic, const FramePtr& frame, const Client* sender, Completion confirmed,
+                     const Broker::Done* refused);
 
     // I/O thread: sends a command now; its completion's task joins the inbox.
     void issue(const std::string& commandResp, Completion complete) {
@@ -493,7 +494,7 @@ struct RedisBroker::Impl {
                 }
                 if (!listener) continue;  // interest ended while the message was on its way
                 try {
-                    listener->onBrokerMessage(in.topic, in.frame);
+                    listener->onBrokerMessage(in.topic, in.frame, Origin{});  // another node's: no sender
                 } catch (const std::exception& e) {
                     SNORKY_LOG(Error, "redis engine: delivery on " << in.topic << " failed: " << e.what());
                 }
@@ -704,17 +705,19 @@ void RedisBroker::listKeys(const std::string& prefix, ListDone done) {
 
 const std::string& RedisBroker::nodeId() const { return impl_->nodeId; }
 
-void RedisBroker::publish(const std::string& topic, const FramePtr& frame) { impl_->publishWith(topic, frame, nullptr, nullptr); }
+void RedisBroker::publish(const std::string& topic, const FramePtr& frame, const Client* sender) {
+    impl_->publishWith(topic, frame, sender, nullptr, nullptr);
+}
 
 void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) {
-    impl_->publishWith(topic, frame, [done](const redisReply* r) {
+    impl_->publishWith(topic, frame, nullptr, [done](const redisReply* r) {
         Result result = r && r->type != REDIS_REPLY_ERROR ? Result::Ok : Result::Unavailable;
         return std::function<void()>([done, result] { done(result); });
     }, &done);
 }
 
-void RedisBroker::Impl::publishWith(const std::string& topic, const FramePtr& frame, Completion confirmed,
-                                    const Broker::Done* refused) {
+void RedisBroker::Impl::publishWith(const std::string& topic, const FramePtr& frame, const Client* sender,
+                                    Completion confirmed, const Broker::Done* refused) {
     Impl& d = *this;
     BrokerListener* local = nullptr;
     {
@@ -724,7 +727,7 @@ void RedisBroker::Impl::publishWith(const std::string& topic, const FramePtr& fr
     }
     // Local subscribers first and synchronously, as with MemoryBroker: they
     // keep being served while Redis is away.
-    if (local) local->onBrokerMessage(topic, frame);
+    if (local) local->onBrokerMessage(topic, frame, Origin{sender, true});
 
     bool wasEmpty = false, refusedNow = false;
     {

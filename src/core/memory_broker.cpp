@@ -6,9 +6,9 @@ namespace snorky {
 
 void MemoryBroker::attach(Node& node) { clock_ = &node.clock(); }
 
-void MemoryBroker::publish(const std::string& topic, const FramePtr& frame) {
+void MemoryBroker::publish(const std::string& topic, const FramePtr& frame, const Client* sender) {
     auto it = listeners_.find(topic);
-    if (it != listeners_.end()) it->second->onBrokerMessage(topic, frame);
+    if (it != listeners_.end()) it->second->onBrokerMessage(topic, frame, Origin{sender, true});
 }
 
 void MemoryBroker::subscribe(const std::string& topic, BrokerListener* listener) {

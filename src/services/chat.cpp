@@ -57,11 +57,8 @@ ChatService::ChatService(std::string name, Options options)
             for (const auto& [k, m] : everyone) channel.remote.insert(k);
             auto member = channel.members.find(identityKey);
             // New to the cluster: the others hear it (this identity's own connections do not).
-            if (newHere && !elsewhere && member != channel.members.end()) {
-                silenced_ = &member->second;
-                publishPresence(key, channel, member->second.identity, "joined");
-                silenced_ = nullptr;
-            }
+            if (newHere && !elsewhere && member != channel.members.end())
+                publishPresence(key, channel, member->second.identity, "joined", req->client().get());
             for (const auto& [k, m] : channel.members) everyone.emplace(k, m.identity);
             json::array members;
             members.reserve(everyone.size());
@@ -90,7 +87,7 @@ ChatService::ChatService(std::string name, Options options)
         message["body"] = req.param("body");
         message["timestamp"] = timestamp(wallNow());
         // Serialized once; the sender's connections receive it too.
-        node().broker().publish(topicFor(it->channelKey), frame(message));
+        node().broker().publish(topicFor(it->channelKey), frame(message), req.client().get());
     });
     command("read", {required("channel")}, [this](Request& req) {
         const ClientPtr& client = authenticated(req);
@@ -102,9 +99,7 @@ ChatService::ChatService(std::string name, Options options)
         receipt["timestamp"] = timestamp(wallNow());
         // To the identity's other connections on every node: this node's at
         // once (the reader excluded), the others' through their read topic.
-        silencedClient_ = client.get();
-        node().broker().publish(readTopic(it->channelKey, it->identityKey), frame(receipt));
-        silencedClient_ = nullptr;
+        node().broker().publish(readTopic(it->channelKey, it->identityKey), frame(receipt), client.get());
     });
 }
 
@@ -136,6 +131,11 @@ std::size_t ChatService::memberCount(const json::value& channel) const {
     return it == channels_.end() ? 0 : it->second.members.size();
 }
 
+bool ChatService::isSenderOf(const Member& member, const Origin& origin) {
+    return std::any_of(member.connections.begin(), member.connections.end(),
+                       [&](const ClientPtr& connection) { return origin.isSender(connection.get()); });
+}
+
 const ClientPtr& ChatService::authenticated(Request& req) const {
     if (!req.client()->authenticated()) throw RpcError(errors::kNotAuthenticated);
     return req.client();
@@ -151,14 +151,14 @@ std::vector<ChatService::Joined>::iterator ChatService::joined(Request& req, con
 }
 
 void ChatService::publishPresence(const std::string& key, const Channel& channel, const json::value& identity,
-                                  const char* status) {
+                                  const char* status, const Client* sender) {
     json::object presence;
     presence["type"] = "presence";
     presence["from"] = identity;
     presence["channel"] = channel.value;
     presence["status"] = status;
     presence["timestamp"] = timestamp(wallNow());
-    node().broker().publish(topicFor(key), frame(presence));
+    node().broker().publish(topicFor(key), frame(presence), sender);
 }
 
 namespace {
@@ -262,7 +262,7 @@ void ChatService::announceLeft(const std::string& channelKey, const json::value&
         presence["status"] = "left";
         presence["timestamp"] = timestamp(wallNow());
         // Published even with no member left here: other nodes' members hear it.
-        node().broker().publish(topicFor(channelKey), frame(presence));
+        node().broker().publish(topicFor(channelKey), frame(presence), nullptr);
     });
 }
 
@@ -288,7 +288,7 @@ void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
     announceLeft(joined.channelKey, channelValue, identity, joined.identityKey);
 }
 
-void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) {
     if (topic.compare(0, readTopicPrefix_.size(), readTopicPrefix_) == 0) {
         // A read receipt for one identity's connections in one channel.
         std::string_view rest = std::string_view(topic).substr(readTopicPrefix_.size());
@@ -299,13 +299,14 @@ void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& fram
         auto member = channel->second.members.find(std::string(rest.substr(cut + 1)));
         if (member == channel->second.members.end()) return;
         for (const ClientPtr& connection : member->second.connections)
-            if (connection.get() != silencedClient_) connection->send(frame);
+            if (!origin.isSender(connection.get())) connection->send(frame);  // the reader knows
         return;
     }
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
     Channel& channel = it->second;
-    if (frame->payload().substr(0, presencePayloadPrefix_.size()) == presencePayloadPrefix_) {
+    bool presence = frame->payload().substr(0, presencePayloadPrefix_.size()) == presencePayloadPrefix_;
+    if (presence) {
         // Keep track of who is on other nodes, to notice when their node dies.
         try {
             json::value message = json::parse(frame->payload()).at("message");
@@ -316,7 +317,8 @@ void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& fram
         }
     }
     for (const auto& [key, member] : channel.members) {
-        if (&member == silenced_) continue;
+        // A presence is not told to its own identity (all of the sender's devices); a message is.
+        if (presence && isSenderOf(member, origin)) continue;
         for (const ClientPtr& connection : member.connections) connection->send(frame);
     }
 }

@@ -163,19 +163,14 @@ json::value CursorsService::describe(const Cursor& cursor) const {
 void CursorsService::tellOthers(const Document& document, const ClientPtr& except, const json::value& message) {
     // Through the Broker: this node's clients at once (the acting one
     // excluded), every other node's through one message.
-    const std::string& key = canonicalJson(document.value);
-    silenced_ = except.get();
-    publishing_ = true;
-    node().broker().publish(topicFor(key), frame(message));
-    publishing_ = false;
-    silenced_ = nullptr;
+    node().broker().publish(topicFor(canonicalJson(document.value)), frame(message), except.get());
 }
 
-void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) {
     auto it = documents_.find(topic.substr(topicPrefix_.size()));
     if (it == documents_.end()) return;
     Document& document = it->second;
-    if (!publishing_) {
+    if (!origin.local) {
         // Another node's cursor: remember it for joins and for noticing its node's death.
         try {
             json::value message = json::parse(frame->payload()).at("message");
@@ -188,7 +183,7 @@ void CursorsService::onBrokerMessage(const std::string& topic, const FramePtr& f
         }
     }
     for (const ClientPtr& other : document.clients)
-        if (other.get() != silenced_) other->send(frame);
+        if (!origin.isSender(other.get())) other->send(frame);
 }
 
 std::int64_t CursorsService::epochMillis() {

@@ -78,7 +78,7 @@ MessagingService::MessagingService(std::string name, Options options)
                          message["dest"] = req->param("dest");
                          message["body"] = req->param("body");
                          if (localOwner) send(*localOwner, message);
-                         else node().broker().publish(keyPrefix_ + "@" + ownerNode, frame(message));  // one node only
+                         else node().broker().publish(keyPrefix_ + "@" + ownerNode, frame(message), req->client().get());  // one node only
                          req->resolve();
                      };
                      auto local = participants_.find(dest);
@@ -115,7 +115,7 @@ void MessagingService::refreshNames() {
     refreshTimer_ = node().timers().schedule(options_.nameTtl / 3, [this] { refreshNames(); });
 }
 
-void MessagingService::onBrokerMessage(const std::string&, const FramePtr& frame) {
+void MessagingService::onBrokerMessage(const std::string&, const FramePtr& frame, const Origin&) {
     // A direct message from another node for a name owned here.
     try {
         json::value envelope = json::parse(frame->payload());

@@ -20,7 +20,9 @@ public:
     std::uint64_t connectionEpoch() const override { return epoch; }
     const std::string& nodeId() const override { return memory_.nodeId(); }
 
-    void publish(const std::string& topic, const FramePtr& frame) override { memory_.publish(topic, frame); }
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
+        memory_.publish(topic, frame, sender);
+    }
     void subscribe(const std::string& topic, BrokerListener* listener) override { memory_.subscribe(topic, listener); }
     void unsubscribe(const std::string& topic) override { memory_.unsubscribe(topic); }
     void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) override {

@@ -76,7 +76,7 @@ private:
     };
 
     void onAttach() override;
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     std::string presenceKey(const std::string& channelKey) const { return presenceKeyPrefix_ + channelKey; }
     std::string readTopic(const std::string& channelKey, const std::string& identityKey) const {
         return readTopicPrefix_ + channelKey + '\x1f' + identityKey;
@@ -93,8 +93,11 @@ private:
     const ClientPtr& authenticated(Request& req) const;
     // The client's membership of the channel named in the request, or "Not joined".
     std::vector<Joined>::iterator joined(Request& req, const std::string& key);
+    // `sender`: the connection whose identity is not told (a "joined"), or nullptr.
     void publishPresence(const std::string& key, const Channel& channel, const json::value& identity,
-                         const char* status);
+                         const char* status, const Client* sender);
+    // Whether the member is the identity of the origin's sender (one of its connections).
+    static bool isSenderOf(const Member& member, const Origin& origin);
     void leaveChannel(const ClientPtr& client, const Joined& joined);
 
     std::chrono::system_clock::time_point wallNow() { return node().clock().wallNow(); }
@@ -103,9 +106,7 @@ private:
     std::string topicPrefix_;
     std::string presenceKeyPrefix_;
     std::string readTopicPrefix_;        // + channel + '\x1f' + identity: read receipts
-    const Client* silencedClient_ = nullptr;  // the reader, during a read receipt's local delivery
     std::string presencePayloadPrefix_;  // how a presence frame of this service starts
-    const Member* silenced_ = nullptr;   // not told its own "joined" (set during that publish)
     Timers::Handle heartbeatTimer_ = 0;
     // After the engine reconnects, every node sets its presence again within
     // presenceTtl / 3: no "left" is concluded from missing fields until then.

@@ -85,7 +85,7 @@ private:
     void create(const RequestPtr& req, int attempt);
     // Into the shared map, with a fresh expiry; `done` runs once it is written.
     void share(const Cursor& cursor, Broker::Done done = {});
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     void heartbeat();
     std::int64_t epochMillis();  // the node's calendar time, in ms since 1970
     std::string topicFor(const std::string& documentKey) const { return topicPrefix_ + documentKey; }
@@ -99,8 +99,6 @@ private:
     std::unordered_map<std::string, Document> documents_;
     std::unordered_map<const Client*, ClientState> clients_;
     std::string topicPrefix_, statePrefix_, handlePrefix_;
-    const Client* silenced_ = nullptr;  // the acting connection, during a local publish
-    bool publishing_ = false;           // a publish of ours is being delivered locally
     Timers::Handle heartbeatTimer_ = 0;
     ReconnectGrace grace_;  // no removal concluded until every node set its cursors again
 };

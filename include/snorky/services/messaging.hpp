@@ -51,7 +51,7 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
 
 private:
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     std::string keyFor(const std::string& participant) const { return keyPrefix_ + participant; }
     void forgetName(const Client* client, const std::string& participant);
     void refreshNames();

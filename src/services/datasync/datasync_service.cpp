@@ -78,7 +78,7 @@ void DataSyncService::onAttach() {
 
 std::string DataSyncService::authorize(const json::array& items) {
     std::string token = createPending(items, "");
-    node().broker().publish(controlTopic_, controlFrame("authorized", token, &items));
+    node().broker().publish(controlTopic_, controlFrame("authorized", token, &items), nullptr);
     return token;
 }
 
@@ -199,12 +199,12 @@ void DataSyncService::publish(const Delta& delta) {
     } local{*this};
     localDelta_ = &delta;
     localFrame_ = frame.get();
-    node().broker().publish(topicFor(delta.model), frame);
+    node().broker().publish(topicFor(delta.model), frame, nullptr);
 }
 
 // ---- routing ----
 
-void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
     if (localDelta_ && frame.get() == localFrame_) return route(*localDelta_, frame);
     try {
         json::value envelope = json::parse(frame->payload());
@@ -293,7 +293,7 @@ void DataSyncService::acquire(const RequestPtr& request) {
         if (it == subscriptions_.end() || it->second->client) return request->reject(errors::kNoSuchSubscription);
         if (full(request->client())) return request->reject(errors::kTooManySubscriptions);
         finishAcquire(*it->second, request);
-        node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr));
+        node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr), nullptr);
     });
 }
 

@@ -62,10 +62,10 @@ protected:
         std::lock_guard guard(node->serviceLock());
         node->broker().unsubscribe(topic);
     }
-    FramePtr publish(const std::string& topic, const std::string& text) {
+    FramePtr publish(const std::string& topic, const std::string& text, const Client* sender = nullptr) {
         FramePtr frame = Frame::text(text);
         std::lock_guard guard(node->serviceLock());
-        node->broker().publish(topic, frame);
+        node->broker().publish(topic, frame, sender);
         return frame;
     }
 
@@ -101,6 +101,21 @@ TYPED_TEST(BrokerBehaviour, LocalDeliverySharesTheFrame) {
     FramePtr sent = this->publish("t", "{\"x\":1}");
     ASSERT_EQ(listener.frames().size(), 1u);
     EXPECT_EQ(listener.frames()[0].get(), sent.get());  // the same bytes, not a copy
+}
+
+TYPED_TEST(BrokerBehaviour, LocalDeliveryNamesTheSender) {
+    RecordingListener listener;
+    this->subscribe("t", listener);
+    auto alice = FakeClient::make();
+    this->publish("t", "1", alice.get());
+    this->publish("t", "2");
+    auto origins = listener.origins();
+    ASSERT_EQ(origins.size(), 2u);
+    EXPECT_TRUE(origins[0].local);
+    EXPECT_TRUE(origins[0].isSender(alice.get()));
+    EXPECT_TRUE(origins[1].local);
+    EXPECT_EQ(origins[1].sender, nullptr);
+    EXPECT_FALSE(origins[1].isSender(nullptr));  // "no sender" excludes nobody
 }
 
 TYPED_TEST(BrokerBehaviour, OnlyTheTopicsListenerReceives) {

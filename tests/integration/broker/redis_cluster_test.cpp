@@ -34,9 +34,9 @@ struct TestNode {
         std::lock_guard guard(node->serviceLock());
         node->broker().unsubscribe(topic);
     }
-    void publish(const std::string& topic, const std::string& text) {
+    void publish(const std::string& topic, const std::string& text, const Client* sender = nullptr) {
         std::lock_guard guard(node->serviceLock());
-        node->broker().publish(topic, Frame::text(text));
+        node->broker().publish(topic, Frame::text(text), sender);
     }
     bool waitConnected(bool wanted, std::chrono::milliseconds timeout = 10s) {
         auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -90,6 +90,22 @@ TEST_F(RedisCluster, EveryNodeReceivesOnceInPublishOrder) {
     EXPECT_EQ(a->metrics().enginePublished, 300u);
     EXPECT_EQ(b->metrics().engineReceived, 300u);
     EXPECT_EQ(a->metrics().engineReceived, 0u);
+}
+
+TEST_F(RedisCluster, OnlyTheLocalDeliveryNamesTheSender) {
+    auto a = node(), b = node();
+    RecordingListener la, lb;
+    a->subscribe("t", la);
+    b->subscribe("t", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 2));
+    auto alice = testing::FakeClient::make();
+    a->publish("t", "x", alice.get());
+    ASSERT_TRUE(lb.waitFor(1));
+    ASSERT_EQ(la.origins().size(), 1u);
+    EXPECT_TRUE(la.origins()[0].local);
+    EXPECT_TRUE(la.origins()[0].isSender(alice.get()));
+    EXPECT_FALSE(lb.origins()[0].local);  // another node's: no sender
+    EXPECT_EQ(lb.origins()[0].sender, nullptr);
 }
 
 TEST_F(RedisCluster, OnePublishPerMessageWhateverTheNumberOfNodes) {

@@ -161,7 +161,7 @@ namespace {
 // An engine whose connection epoch the test sets (RedisBroker counts its connections).
 class EpochBroker : public Broker {
 public:
-    void publish(const std::string&, const FramePtr&) override {}
+    void publish(const std::string&, const FramePtr&, const Client*) override {}
     void subscribe(const std::string&, BrokerListener*) override {}
     void unsubscribe(const std::string&) override {}
     std::uint64_t connectionEpoch() const override { return epoch; }

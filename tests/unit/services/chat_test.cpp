@@ -79,7 +79,7 @@ struct ChatTest : ::testing::Test {
     }
     void remoteJoin(const char* identity, const char* node) {
         remotePresence(identity, node);
-        broker().publish("chat:chat:" + canonicalJson("room"), Frame::envelope("chat", presence(identity, "joined")));
+        broker().publish("chat:chat:" + canonicalJson("room"), Frame::envelope("chat", presence(identity, "joined")), nullptr);
     }
     static json::value presenceAt(const char* from, const char* status, std::chrono::milliseconds elapsed) {
         json::value p = presence(from, status);
@@ -240,7 +240,7 @@ TEST_F(ChatTest, MessagesAndPresenceTravelThroughTheBroker) {
     // What another node would publish on this channel's topic reaches the
     // local members: fan-out is driven by the broker, not by the command.
     auto remote = Frame::envelope("chat", json::parse(R"({"type":"message","from":"zoe","channel":"room","body":1})"));
-    broker().publish("chat:chat:" + canonicalJson("room"), remote);
+    broker().publish("chat:chat:" + canonicalJson("room"), remote, nullptr);
     ASSERT_EQ(laptop->frames.size(), 1u);
     EXPECT_EQ(laptop->frames[0].get(), remote.get());
     laptop->messages();

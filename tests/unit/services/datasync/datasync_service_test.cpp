@@ -346,7 +346,7 @@ TEST_F(DataSyncTest, DeltasFromAnotherNodeAreRoutedFromTheFrame) {
     json::object message{{"type", "delta"},
                          {"delta", j(R"({"type": "update", "model": "task", "newData": {"team": 7, "done": false},
                                         "oldData": {"team": 6, "done": false}})")}};
-    t.node.broker().publish("datasync:datasync:task", Frame::envelope("datasync", message));
+    t.node.broker().publish("datasync:datasync:task", Frame::envelope("datasync", message), nullptr);
     EXPECT_EQ(alice->messages(), std::vector<json::value>{delta(R"({"type": "insert", "model": "task", "data": {"team": 7, "done": false}})")});
 }
 
@@ -354,9 +354,9 @@ namespace {
 // Records what goes through the broker, then delivers like MemoryBroker.
 class RecordingBroker : public Broker {
 public:
-    void publish(const std::string& topic, const FramePtr& frame) override {
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
         published.push_back(topic);
-        inner.publish(topic, frame);
+        inner.publish(topic, frame, sender);
     }
     void subscribe(const std::string& topic, BrokerListener* listener) override {
         subscribed.insert(topic);
