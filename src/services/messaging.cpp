@@ -12,86 +12,98 @@ MessagingService::MessagingService(std::string name, Options options)
     : RpcService(std::move(name)),
       options_(options),
       keyPrefix_("messaging:" + this->name() + ":names:") {
-    asyncCommand("registerParticipant", {required("name", ParamType::String)}, [this](const RequestPtr& req) {
-        std::string participant(req->string("name"));
-        if (participants_.count(participant) || claiming_.count(participant))
-            return req->reject(errors::kNameAlreadyRegistered);
-        if (participant.size() > options_.maxNameBytes || !isNameAllowed(req->client(), participant))
-            return req->reject(errors::kNameNotAllowed);
-        auto& owned = clientNames_[req->client().get()];
-        if (owned.size() >= options_.maxNamesPerClient) {
-            if (owned.empty()) clientNames_.erase(req->client().get());
-            return req->reject(errors::kTooManyNames);
-        }
-        owned.push_back(participant);
-        claiming_.emplace(participant, req->client());
-        // Unique in the cluster: the name is ours only once the claim succeeds.
-        const std::string& self = node().broker().nodeId();
-        node().broker().claimKey(keyFor(participant), self, options_.nameTtl, [this, req, participant](Broker::Result result) {
-            auto claim = claiming_.find(participant);
-            bool stillWanted = claim != claiming_.end() && claim->second == req->client();
-            if (!stillWanted) {
-                // The client left while the claim was in flight.
-                if (result == Broker::Result::Ok) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
-                return req->reject(errors::kUnknownParticipant);
-            }
-            claiming_.erase(claim);
-            if (result != Broker::Result::Ok) {
-                forgetName(req->client().get(), participant);
-                return req->reject(result == Broker::Result::Taken ? errors::kNameAlreadyRegistered
-                                                                    : errors::kClusterUnavailable);
-            }
-            participants_.emplace(participant, req->client());
-            req->resolve();
-        });
-    });
-    command("unregisterParticipant", {required("name", ParamType::String)}, [this](Request& req) {
-        std::string participant(req.string("name"));
-        auto it = participants_.find(participant);
-        if (it == participants_.end()) throw RpcError(errors::kUnknownParticipant);
-        if (it->second != req.client()) throw RpcError(errors::kInvalidParticipant);
-        participants_.erase(it);
-        forgetName(req.client().get(), participant);
-        node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
-    });
-    asyncCommand("listParticipants", {}, [this](const RequestPtr& req) {
-        node().broker().listKeys(keyPrefix_, [this, req](Broker::Result result, std::vector<std::string> keys) {
-            if (result != Broker::Result::Ok) return req->reject(errors::kClusterUnavailable);
-            json::array names;  // keys come sorted, and share the prefix: names are sorted too
-            names.reserve(keys.size());
-            for (const std::string& key : keys) names.emplace_back(std::string_view(key).substr(keyPrefix_.size()));
-            req->resolve(std::move(names));
-        });
-    });
+    asyncCommand("registerParticipant", {required("name", ParamType::String)}, &MessagingService::registerParticipant);
+    command("unregisterParticipant", {required("name", ParamType::String)}, &MessagingService::unregisterParticipant);
+    asyncCommand("listParticipants", {}, &MessagingService::listParticipants);
     asyncCommand("send", {required("sender", ParamType::String), required("dest", ParamType::String), required("body")},
-                 [this](const RequestPtr& req) {
-                     auto sender = participants_.find(std::string(req->string("sender")));
-                     if (sender == participants_.end() || sender->second != req->client())
-                         return req->reject(errors::kInvalidSender);
-                     std::string dest(req->string("dest"));
-                     auto deliver = [this, req](const ClientPtr* localOwner, const std::string& ownerNode) {
-                         if (json::serialize(req->param("body")).size() > options_.maxBodyBytes)
-                             return req->reject(errors::kMessageTooLarge);
-                         json::object message;
-                         message["type"] = "message";
-                         message["sender"] = req->param("sender");
-                         message["dest"] = req->param("dest");
-                         message["body"] = req->param("body");
-                         if (localOwner) send(*localOwner, message);
-                         else node().broker().publish(keyPrefix_ + "@" + ownerNode, frame(message), req->client().get());  // one node only
-                         req->resolve();
-                     };
-                     auto local = participants_.find(dest);
-                     if (local != participants_.end()) return deliver(&local->second, "");
-                     node().broker().readKey(keyFor(dest), [this, req, deliver](Broker::Result result, const std::string& owner) {
-                         if (result == Broker::Result::Unavailable) return req->reject(errors::kClusterUnavailable);
-                         // Ours but not (or no longer) registered here: gone.
-                         if (result != Broker::Result::Ok || owner == node().broker().nodeId())
-                             return req->reject(errors::kUnknownDestination);
-                         deliver(nullptr, owner);
-                     });
-                 });
+                 &MessagingService::sendMessage);
 }
+
+// ---- commands ----
+
+void MessagingService::registerParticipant(const RequestPtr& req) {
+    std::string participant(req->string("name"));
+    if (participants_.count(participant) || claiming_.count(participant))
+        return req->reject(errors::kNameAlreadyRegistered);
+    if (participant.size() > options_.maxNameBytes || !isNameAllowed(req->client(), participant))
+        return req->reject(errors::kNameNotAllowed);
+    auto& owned = clientNames_[req->client().get()];
+    if (owned.size() >= options_.maxNamesPerClient) {
+        if (owned.empty()) clientNames_.erase(req->client().get());
+        return req->reject(errors::kTooManyNames);
+    }
+    owned.push_back(participant);
+    claiming_.emplace(participant, req->client());
+    // Unique in the cluster: the name is ours only once the claim succeeds.
+    node().broker().claimKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl,
+                             [this, req, participant](Broker::Result result) { onClaimed(req, participant, result); });
+}
+
+void MessagingService::onClaimed(const RequestPtr& req, const std::string& participant, Broker::Result result) {
+    auto claim = claiming_.find(participant);
+    bool stillWanted = claim != claiming_.end() && claim->second == req->client();
+    if (!stillWanted) {
+        // The client left while the claim was in flight.
+        if (result == Broker::Result::Ok) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+        return req->reject(errors::kUnknownParticipant);
+    }
+    claiming_.erase(claim);
+    if (result != Broker::Result::Ok) {
+        forgetName(req->client().get(), participant);
+        return req->reject(result == Broker::Result::Taken ? errors::kNameAlreadyRegistered : errors::kClusterUnavailable);
+    }
+    participants_.emplace(participant, req->client());
+    req->resolve();
+}
+
+void MessagingService::unregisterParticipant(Request& req) {
+    std::string participant(req.string("name"));
+    auto it = participants_.find(participant);
+    if (it == participants_.end()) throw RpcError(errors::kUnknownParticipant);
+    if (it->second != req.client()) throw RpcError(errors::kInvalidParticipant);
+    participants_.erase(it);
+    forgetName(req.client().get(), participant);
+    node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+}
+
+void MessagingService::listParticipants(const RequestPtr& req) {
+    node().broker().listKeys(keyPrefix_, [this, req](Broker::Result result, std::vector<std::string> keys) {
+        if (result != Broker::Result::Ok) return req->reject(errors::kClusterUnavailable);
+        json::array names;  // keys come sorted, and share the prefix: names are sorted too
+        names.reserve(keys.size());
+        for (const std::string& key : keys) names.emplace_back(std::string_view(key).substr(keyPrefix_.size()));
+        req->resolve(std::move(names));
+    });
+}
+
+void MessagingService::sendMessage(const RequestPtr& req) {
+    auto sender = participants_.find(std::string(req->string("sender")));
+    if (sender == participants_.end() || sender->second != req->client()) return req->reject(errors::kInvalidSender);
+    std::string dest(req->string("dest"));
+    auto local = participants_.find(dest);
+    if (local != participants_.end()) return deliver(req, &local->second, "");
+    node().broker().readKey(keyFor(dest), [this, req](Broker::Result result, const std::string& owner) {
+        if (result == Broker::Result::Unavailable) return req->reject(errors::kClusterUnavailable);
+        // Ours but not (or no longer) registered here: gone.
+        if (result != Broker::Result::Ok || owner == node().broker().nodeId())
+            return req->reject(errors::kUnknownDestination);
+        deliver(req, nullptr, owner);
+    });
+}
+
+void MessagingService::deliver(const RequestPtr& req, const ClientPtr* localOwner, const std::string& ownerNode) {
+    if (json::serialize(req->param("body")).size() > options_.maxBodyBytes) return req->reject(errors::kMessageTooLarge);
+    json::object message;
+    message["type"] = "message";
+    message["sender"] = req->param("sender");
+    message["dest"] = req->param("dest");
+    message["body"] = req->param("body");
+    if (localOwner) send(*localOwner, message);
+    else node().broker().publish(keyPrefix_ + "@" + ownerNode, frame(message), req->client().get());  // one node only
+    req->resolve();
+}
+
+// ---- cluster ----
 
 MessagingService::~MessagingService() {
     if (!attached()) return;

@@ -51,6 +51,16 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
 
 private:
+    // Commands.
+    void registerParticipant(const RequestPtr& req);
+    void unregisterParticipant(Request& req);
+    void listParticipants(const RequestPtr& req);
+    void sendMessage(const RequestPtr& req);
+
+    // The cluster's answer to a name claim.
+    void onClaimed(const RequestPtr& req, const std::string& participant, Broker::Result result);
+    // To the destination's owner: `localOwner` here, or the node `ownerNode`.
+    void deliver(const RequestPtr& req, const ClientPtr* localOwner, const std::string& ownerNode);
     void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     std::string keyFor(const std::string& participant) const { return keyPrefix_ + participant; }
     void forgetName(const Client* client, const std::string& participant);
