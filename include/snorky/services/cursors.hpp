@@ -26,7 +26,7 @@
 
 #include "snorky/broker.hpp"
 #include "snorky/rpc_service.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/services/cluster_presence.hpp"
 
 namespace snorky {
 
@@ -65,7 +65,6 @@ private:
         json::value value;                               // the document as clients named it
         std::vector<ClientPtr> clients;                  // joined connections
         std::map<std::uint16_t, const Cursor*> cursors;  // public handle -> cursor (owned by a ClientState)
-        std::map<std::uint16_t, json::value> remote;     // other nodes' cursors, as described
     };
     struct ClientState {
         std::vector<std::string> documents;          // canonical document keys
@@ -73,34 +72,48 @@ private:
         std::vector<std::string> creating;           // private handles whose public handle is being claimed
     };
 
-    const ClientPtr& authenticated(Request& req) const;
+    // Commands.
+    void join(const RequestPtr& req);
+    void leave(Request& req);
+    void createCursor(const RequestPtr& req);
+    void updateCursor(Request& req);
+    void removeCursor(Request& req);
+
+    // Every node's cursors are known: the join's answer.
+    void onJoinRead(const RequestPtr& req, const std::string& key, const ClusterPresence::Members& others);
     ClientState* state(const ClientPtr& client);
+    bool hasJoined(const ClientState* own, const std::string& documentKey) const;
     Cursor& ownCursor(Request& req);  // by privateHandle, or "No such cursor"
     json::value describe(const Cursor& cursor) const;
+    // To the document's clients on every node but `except` (the acting connection).
     void tellOthers(const Document& document, const ClientPtr& except, const json::value& message);
-    void removeCursor(const ClientPtr& client, ClientState& state, std::map<std::string, Cursor>::iterator it);
+    json::value removedMessage(const Document& document, std::uint16_t handle) const;
+    void dropCursor(const ClientPtr& client, ClientState& state, std::map<std::string, Cursor>::iterator it);
     // `key` by value: callers pass elements of `state.documents`, which this erases.
     void leaveDocument(const ClientPtr& client, ClientState& state, std::string key);
-    std::uint16_t freeHandle(const Document& document);
+    std::uint16_t freeHandle(const std::string& documentKey, const Document& document);
+    // Draws a public handle and claims it in the cluster (again when taken, up to 8 times).
     void create(const RequestPtr& req, int attempt);
+    void onHandleClaimed(const RequestPtr& req, int attempt, std::uint16_t handle, const std::string& documentKey,
+                         Broker::Result result);
+    Cursor& addCursor(const RequestPtr& req, ClientState& own, Document& document, std::uint16_t handle);
     // Into the shared map, with a fresh expiry; `done` runs once it is written.
     void share(const Cursor& cursor, Broker::Done done = {});
     void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
-    void heartbeat();
-    std::int64_t epochMillis();  // the node's calendar time, in ms since 1970
+    // Another node's cursor: remembered for joins and for noticing its node's death.
+    void track(const std::string& documentKey, const FramePtr& frame);
+    // A cursor of another node found gone: told to this node's clients.
+    void onGone(const std::string& documentKey, const std::string& handle);
     std::string topicFor(const std::string& documentKey) const { return topicPrefix_ + documentKey; }
-    std::string stateKey(const std::string& documentKey) const { return statePrefix_ + documentKey; }
     std::string handleKey(const std::string& documentKey, std::uint16_t handle) const;
-    // Other nodes' live cursors from the shared map's fields.
-    std::map<std::uint16_t, json::value> remoteCursors(const std::map<std::string, std::string>& fields);
 
     Options options_;
     HandleSource handles_;
     std::unordered_map<std::string, Document> documents_;
     std::unordered_map<const Client*, ClientState> clients_;
-    std::string topicPrefix_, statePrefix_, handlePrefix_;
-    Timers::Handle heartbeatTimer_ = 0;
-    ReconnectGrace grace_;  // no removal concluded until every node set its cursors again
+    std::string topicPrefix_, handlePrefix_;
+    // Every cursor in the cluster, "cursors:<service>:doc:<document>": public handle -> cursor.
+    ClusterPresence presence_;
 };
 
 }  // namespace snorky
