@@ -27,20 +27,20 @@ std::int64_t ClusterPresence::wallMillis() const {
 
 // ---- this node's members ----
 
-void ClusterPresence::set(const std::string& room, const std::string& member, json::value data, Broker::Done done) {
+void ClusterPresence::set(const std::string& room, const std::string& member, json::value data, ClusterState::Done done) {
     write(room, member, data, std::move(done));
     auto it = rooms_.find(room);
     if (it != rooms_.end()) it->second.local[member] = std::move(data);
 }
 
 void ClusterPresence::write(const std::string& room, const std::string& member, const json::value& data,
-                            Broker::Done done) {
+                            ClusterState::Done done) {
     Entry entry{member, node_->broker().nodeId(), wallMillis() + ttl_.count(), data};
-    node_->broker().mapSet(mapKey(room), layout_->field(entry), layout_->value(entry), ttl_, std::move(done));
+    node_->cluster().mapSet(mapKey(room), layout_->field(entry), layout_->value(entry), ttl_, std::move(done));
 }
 
 void ClusterPresence::remove(const std::string& room, const std::string& member) {
-    node_->broker().mapDelete(mapKey(room), layout_->field(Entry{member, node_->broker().nodeId(), 0, nullptr}));
+    node_->cluster().mapDelete(mapKey(room), layout_->field(Entry{member, node_->broker().nodeId(), 0, nullptr}));
     auto it = rooms_.find(room);
     if (it != rooms_.end()) it->second.local.erase(member);
 }
@@ -53,14 +53,14 @@ bool ClusterPresence::isLocal(const std::string& room, const std::string& member
 // ---- other nodes' members ----
 
 void ClusterPresence::read(const std::string& room, OnRead done) {
-    node_->broker().mapRead(mapKey(room), [this, room, done = std::move(done)](
-                                              Broker::Result result, std::map<std::string, std::string> fields) {
+    node_->cluster().mapRead(mapKey(room), [this, room, done = std::move(done)](
+                                              ClusterState::Result result, std::map<std::string, std::string> fields) {
         Members others;
-        if (result == Broker::Result::Ok) others = live(room, fields);
+        if (result == ClusterState::Result::Ok) others = live(room, fields);
         auto it = rooms_.find(room);
         if (it != rooms_.end())
             for (const auto& [member, data] : others) it->second.elsewhere[member] = data;
-        done(result == Broker::Result::Ok, others);
+        done(result == ClusterState::Result::Ok, others);
     });
 }
 
@@ -89,7 +89,7 @@ ClusterPresence::Members ClusterPresence::live(const std::string& room, const st
         bool ours = entry && entry->node == self;
         // Tidy up after the dead, the unreadable, and ours that should be gone.
         if (!entry || entry->expires <= now || (ours && !isLocal(room, entry->member))) {
-            node_->broker().mapDelete(mapKey(room), field);
+            node_->cluster().mapDelete(mapKey(room), field);
             continue;
         }
         if (!ours) out.emplace(std::move(entry->member), std::move(entry->data));  // the first node's wins
@@ -100,7 +100,7 @@ ClusterPresence::Members ClusterPresence::live(const std::string& room, const st
 // ---- heartbeat ----
 
 void ClusterPresence::heartbeat() {
-    grace_.observe(node_->broker(), node_->clock().now(), ttl_);
+    grace_.observe(node_->cluster(), node_->clock().now(), ttl_);
     std::vector<std::string> rooms;  // a sweep may close rooms (the memory engine answers at once)
     rooms.reserve(rooms_.size());
     for (const auto& [room, state] : rooms_) rooms.push_back(room);
@@ -111,7 +111,7 @@ void ClusterPresence::heartbeat() {
             write(room, member, data, {});
             if (onRefreshed_) onRefreshed_(room, member);
         }
-        node_->broker().mapRead(mapKey(room), [this, room](Broker::Result result,
+        node_->cluster().mapRead(mapKey(room), [this, room](ClusterState::Result result,
                                                            std::map<std::string, std::string> fields) {
             sweep(room, result, fields);
         });
@@ -119,9 +119,9 @@ void ClusterPresence::heartbeat() {
     heartbeatTimer_ = node_->timers().schedule(ttl_ / 3, [this] { heartbeat(); });
 }
 
-void ClusterPresence::sweep(const std::string& room, Broker::Result result,
+void ClusterPresence::sweep(const std::string& room, ClusterState::Result result,
                             const std::map<std::string, std::string>& fields) {
-    if (result != Broker::Result::Ok) return;  // engine down: decide nothing
+    if (result != ClusterState::Result::Ok) return;  // engine down: decide nothing
     if (!rooms_.count(room)) return;
     Members alive = live(room, fields);
     Room& state = rooms_.at(room);

@@ -80,7 +80,7 @@ void CursorsService::onAttach() {
         node(), [this](const std::string& key, const std::string& handle, const json::value&) { onGone(key, handle); },
         [this](const std::string& key, const std::string& handle) {
             // The public handle's claim lives as long as the cursor.
-            node().broker().refreshKey(handleKey(key, *handleFrom(handle)), node().broker().nodeId(),
+            node().cluster().refreshKey(handleKey(key, *handleFrom(handle)), node().broker().nodeId(),
                                        options_.cursorTtl);
         });
 }
@@ -218,7 +218,7 @@ std::string CursorsService::handleKey(const std::string& documentKey, std::uint1
     return handlePrefix_ + documentKey + '\x1f' + std::to_string(handle);
 }
 
-void CursorsService::share(const Cursor& cursor, Broker::Done done) {
+void CursorsService::share(const Cursor& cursor, ClusterState::Done done) {
     presence_.set(cursor.documentKey, std::to_string(cursor.publicHandle), describe(cursor), std::move(done));
 }
 
@@ -235,25 +235,25 @@ void CursorsService::create(const RequestPtr& req, int attempt) {
         return req->reject(error.what());
     }
     // Unique in the document on every node: claimed in the cluster state.
-    node().broker().claimKey(handleKey(documentKey, handle), node().broker().nodeId(), options_.cursorTtl,
-                             [this, req, attempt, handle, documentKey](Broker::Result result) {
+    node().cluster().claimKey(handleKey(documentKey, handle), node().broker().nodeId(), options_.cursorTtl,
+                             [this, req, attempt, handle, documentKey](ClusterState::Result result) {
                                  onHandleClaimed(req, attempt, handle, documentKey, result);
                              });
 }
 
 void CursorsService::onHandleClaimed(const RequestPtr& req, int attempt, std::uint16_t handle,
-                                     const std::string& documentKey, Broker::Result result) {
+                                     const std::string& documentKey, ClusterState::Result result) {
     ClientState* own = state(req->client());
     std::string privateKey = canonicalJson(req->param("privateHandle"));
     auto pending = own ? std::find(own->creating.begin(), own->creating.end(), privateKey) : std::vector<std::string>::iterator();
     if (!own || pending == own->creating.end() || !hasJoined(own, documentKey)) {
         // Left (or disconnected) while the handle was being claimed.
         if (own && pending != own->creating.end()) own->creating.erase(pending);
-        if (result == Broker::Result::Ok) node().broker().releaseKey(handleKey(documentKey, handle), node().broker().nodeId());
+        if (result == ClusterState::Result::Ok) node().cluster().releaseKey(handleKey(documentKey, handle), node().broker().nodeId());
         return req->reject(errors::kNotJoined);
     }
     Document& document = documents_.at(documentKey);
-    if (result == Broker::Result::Taken || document.cursors.count(handle)) {
+    if (result == ClusterState::Result::Taken || document.cursors.count(handle)) {
         if (attempt < 8) return create(req, attempt + 1);  // another node took it: draw again
         own->creating.erase(pending);
         return req->reject(errors::kTooManyCursors);
@@ -264,7 +264,7 @@ void CursorsService::onHandleClaimed(const RequestPtr& req, int attempt, std::ui
     tellOthers(document, req->client(), json::object{{"type", "cursorAdded"}, {"cursor", describe(cursor)}});
     // Answered once the cursor is in the cluster state: a join on any node
     // right after this reply lists it.
-    share(cursor, [req, handle](Broker::Result) { req->resolve(handle); });
+    share(cursor, [req, handle](ClusterState::Result) { req->resolve(handle); });
 }
 
 CursorsService::Cursor& CursorsService::addCursor(const RequestPtr& req, ClientState& own, Document& document,
@@ -331,7 +331,7 @@ void CursorsService::dropCursor(const ClientPtr& client, ClientState& own, std::
     Document& document = documents_.at(cursor.documentKey);
     document.cursors.erase(cursor.publicHandle);
     presence_.remove(cursor.documentKey, std::to_string(cursor.publicHandle));
-    node().broker().releaseKey(handleKey(cursor.documentKey, cursor.publicHandle), node().broker().nodeId());
+    node().cluster().releaseKey(handleKey(cursor.documentKey, cursor.publicHandle), node().broker().nodeId());
     tellOthers(document, client, removedMessage(document, cursor.publicHandle));
     own.cursors.erase(it);
 }

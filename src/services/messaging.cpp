@@ -35,22 +35,22 @@ void MessagingService::registerParticipant(const RequestPtr& req) {
     owned.push_back(participant);
     claiming_.emplace(participant, req->client());
     // Unique in the cluster: the name is ours only once the claim succeeds.
-    node().broker().claimKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl,
-                             [this, req, participant](Broker::Result result) { onClaimed(req, participant, result); });
+    node().cluster().claimKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl,
+                             [this, req, participant](ClusterState::Result result) { onClaimed(req, participant, result); });
 }
 
-void MessagingService::onClaimed(const RequestPtr& req, const std::string& participant, Broker::Result result) {
+void MessagingService::onClaimed(const RequestPtr& req, const std::string& participant, ClusterState::Result result) {
     auto claim = claiming_.find(participant);
     bool stillWanted = claim != claiming_.end() && claim->second == req->client();
     if (!stillWanted) {
         // The client left while the claim was in flight.
-        if (result == Broker::Result::Ok) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+        if (result == ClusterState::Result::Ok) node().cluster().releaseKey(keyFor(participant), node().broker().nodeId());
         return req->reject(errors::kUnknownParticipant);
     }
     claiming_.erase(claim);
-    if (result != Broker::Result::Ok) {
+    if (result != ClusterState::Result::Ok) {
         forgetName(req->client().get(), participant);
-        return req->reject(result == Broker::Result::Taken ? errors::kNameAlreadyRegistered : errors::kClusterUnavailable);
+        return req->reject(result == ClusterState::Result::Taken ? errors::kNameAlreadyRegistered : errors::kClusterUnavailable);
     }
     participants_.emplace(participant, req->client());
     req->resolve();
@@ -63,12 +63,12 @@ void MessagingService::unregisterParticipant(Request& req) {
     if (it->second != req.client()) throw RpcError(errors::kInvalidParticipant);
     participants_.erase(it);
     forgetName(req.client().get(), participant);
-    node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+    node().cluster().releaseKey(keyFor(participant), node().broker().nodeId());
 }
 
 void MessagingService::listParticipants(const RequestPtr& req) {
-    node().broker().listKeys(keyPrefix_, [this, req](Broker::Result result, std::vector<std::string> keys) {
-        if (result != Broker::Result::Ok) return req->reject(errors::kClusterUnavailable);
+    node().cluster().listKeys(keyPrefix_, [this, req](ClusterState::Result result, std::vector<std::string> keys) {
+        if (result != ClusterState::Result::Ok) return req->reject(errors::kClusterUnavailable);
         json::array names;  // keys come sorted, and share the prefix: names are sorted too
         names.reserve(keys.size());
         for (const std::string& key : keys) names.emplace_back(std::string_view(key).substr(keyPrefix_.size()));
@@ -82,10 +82,10 @@ void MessagingService::sendMessage(const RequestPtr& req) {
     std::string dest(req->string("dest"));
     auto local = participants_.find(dest);
     if (local != participants_.end()) return deliver(req, &local->second, "");
-    node().broker().readKey(keyFor(dest), [this, req](Broker::Result result, const std::string& owner) {
-        if (result == Broker::Result::Unavailable) return req->reject(errors::kClusterUnavailable);
+    node().cluster().readKey(keyFor(dest), [this, req](ClusterState::Result result, const std::string& owner) {
+        if (result == ClusterState::Result::Unavailable) return req->reject(errors::kClusterUnavailable);
         // Ours but not (or no longer) registered here: gone.
-        if (result != Broker::Result::Ok || owner == node().broker().nodeId())
+        if (result != ClusterState::Result::Ok || owner == node().broker().nodeId())
             return req->reject(errors::kUnknownDestination);
         deliver(req, nullptr, owner);
     });
@@ -110,7 +110,7 @@ MessagingService::~MessagingService() {
     node().timers().cancel(refreshTimer_);
     node().broker().unsubscribe(nodeTopic_);
     for (const auto& [participant, owner] : participants_)
-        node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+        node().cluster().releaseKey(keyFor(participant), node().broker().nodeId());
 }
 
 void MessagingService::onAttach() {
@@ -123,7 +123,7 @@ void MessagingService::onAttach() {
 void MessagingService::refreshNames() {
     // Also sets the keys again after Redis restarted empty.
     for (const auto& [participant, owner] : participants_)
-        node().broker().refreshKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl);
+        node().cluster().refreshKey(keyFor(participant), node().broker().nodeId(), options_.nameTtl);
     refreshTimer_ = node().timers().schedule(options_.nameTtl / 3, [this] { refreshNames(); });
 }
 
@@ -155,7 +155,7 @@ void MessagingService::onDisconnect(const ClientPtr& client) {
     auto owned = clientNames_.find(client.get());
     if (owned == clientNames_.end()) return;
     for (const std::string& participant : owned->second) {
-        if (participants_.erase(participant)) node().broker().releaseKey(keyFor(participant), node().broker().nodeId());
+        if (participants_.erase(participant)) node().cluster().releaseKey(keyFor(participant), node().broker().nodeId());
         claiming_.erase(participant);  // its claim callback releases the key if it succeeds
     }
     clientNames_.erase(owned);

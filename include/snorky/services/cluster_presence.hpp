@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "snorky/broker.hpp"
+#include "snorky/cluster_state.hpp"
 #include "snorky/json.hpp"
 #include "snorky/timers.hpp"
 
@@ -80,7 +81,7 @@ public:
 
     // A local member, written with a fresh expiry (again: new data); `done`
     // runs once the engine has it (any Result), so a reply can wait for it.
-    void set(const std::string& room, const std::string& member, json::value data, Broker::Done done = {});
+    void set(const std::string& room, const std::string& member, json::value data, ClusterState::Done done = {});
     // A local member gone: its field is deleted.
     void remove(const std::string& room, const std::string& member);
     bool isLocal(const std::string& room, const std::string& member) const;
@@ -100,9 +101,9 @@ private:
         Members elsewhere;  // other nodes' members seen so far
     };
     // Into the shared map with a fresh expiry.
-    void write(const std::string& room, const std::string& member, const json::value& data, Broker::Done done);
+    void write(const std::string& room, const std::string& member, const json::value& data, ClusterState::Done done);
     void heartbeat();
-    void sweep(const std::string& room, Broker::Result result, const std::map<std::string, std::string>& fields);
+    void sweep(const std::string& room, ClusterState::Result result, const std::map<std::string, std::string>& fields);
     // Other nodes' live members of the fields; deletes the dead and the unreadable.
     Members live(const std::string& room, const std::map<std::string, std::string>& fields);
     std::string mapKey(const std::string& room) const { return mapPrefix_ + room; }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "snorky/broker.hpp"
+#include "snorky/cluster_state.hpp"
 #include "snorky/rpc_service.hpp"
 #include "snorky/services/cluster_presence.hpp"
 
@@ -95,10 +96,10 @@ private:
     // Draws a public handle and claims it in the cluster (again when taken, up to 8 times).
     void create(const RequestPtr& req, int attempt);
     void onHandleClaimed(const RequestPtr& req, int attempt, std::uint16_t handle, const std::string& documentKey,
-                         Broker::Result result);
+                         ClusterState::Result result);
     Cursor& addCursor(const RequestPtr& req, ClientState& own, Document& document, std::uint16_t handle);
     // Into the shared map, with a fresh expiry; `done` runs once it is written.
-    void share(const Cursor& cursor, Broker::Done done = {});
+    void share(const Cursor& cursor, ClusterState::Done done = {});
     void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     // Another node's cursor: remembered for joins and for noticing its node's death.
     void track(const std::string& documentKey, const FramePtr& frame);

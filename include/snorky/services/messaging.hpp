@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "snorky/broker.hpp"
+#include "snorky/cluster_state.hpp"
 #include "snorky/rpc_service.hpp"
 #include "snorky/timers.hpp"
 
@@ -58,7 +59,7 @@ private:
     void sendMessage(const RequestPtr& req);
 
     // The cluster's answer to a name claim.
-    void onClaimed(const RequestPtr& req, const std::string& participant, Broker::Result result);
+    void onClaimed(const RequestPtr& req, const std::string& participant, ClusterState::Result result);
     // To the destination's owner: `localOwner` here, or the node `ownerNode`.
     void deliver(const RequestPtr& req, const ClientPtr* localOwner, const std::string& ownerNode);
     void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;

@@ -21,11 +21,14 @@ using namespace std::chrono_literals;
 
 struct TestNode {
     explicit TestNode(const RedisBrokerOptions& options) {
-        auto broker = std::make_unique<RedisBroker>(options);
-        redis = broker.get();
-        node = std::make_unique<Node>(std::move(broker), timers);
+        Engine engine = redisEngine(options);
+        redis = dynamic_cast<RedisBroker*>(engine.broker.get());
+        node = std::make_unique<Node>(std::move(engine), timers);
     }
-    ~TestNode() { node->broker().close(); }
+    ~TestNode() {
+        node->broker().close();
+        node->cluster().close();
+    }
     void subscribe(const std::string& topic, BrokerListener& listener) {
         std::lock_guard guard(node->serviceLock());
         node->broker().subscribe(topic, &listener);
@@ -254,14 +257,14 @@ TEST_F(RedisCluster, PasswordAndDatabaseFromTheUrl) {
 namespace snorky::it {
 
 // Waits for a cluster-state callback made under node's lock.
-Broker::Result claimOn(TestNode& n, const std::string& key, const std::string& value) {
-    auto promise = std::make_shared<std::promise<Broker::Result>>();
+ClusterState::Result claimOn(TestNode& n, const std::string& key, const std::string& value) {
+    auto promise = std::make_shared<std::promise<ClusterState::Result>>();
     auto future = promise->get_future();
     {
         std::lock_guard guard(n.node->serviceLock());
-        n.node->broker().claimKey(key, value, 30s, [promise](Broker::Result r) { promise->set_value(r); });
+        n.node->cluster().claimKey(key, value, 30s, [promise](ClusterState::Result r) { promise->set_value(r); });
     }
-    if (future.wait_for(3s) != std::future_status::ready) return Broker::Result::Unavailable;
+    if (future.wait_for(3s) != std::future_status::ready) return ClusterState::Result::Unavailable;
     return future.get();
 }
 
@@ -269,8 +272,8 @@ TEST_F(RedisCluster, AKeyClaimedOnTwoNodesHasOneOwner) {
     auto a = node(), b = node();
     auto first = claimOn(*a, "names:bob", a->redis->nodeId());
     auto second = claimOn(*b, "names:bob", b->redis->nodeId());
-    EXPECT_EQ(first, Broker::Result::Ok);
-    EXPECT_EQ(second, Broker::Result::Taken);
+    EXPECT_EQ(first, ClusterState::Result::Ok);
+    EXPECT_EQ(second, ClusterState::Result::Taken);
     EXPECT_EQ(server->command({"GET", "snorky:names:bob"}), a->redis->nodeId());
 }
 
@@ -278,7 +281,7 @@ TEST_F(RedisCluster, ClusterStateIsUnavailableWhileRedisIsDown) {
     auto a = node();
     server->kill9();
     ASSERT_TRUE(a->waitConnected(false));
-    EXPECT_EQ(claimOn(*a, "k", "v"), Broker::Result::Unavailable);
+    EXPECT_EQ(claimOn(*a, "k", "v"), ClusterState::Result::Unavailable);
 }
 
 }  // namespace snorky::it

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "support/fake_client.hpp"
-#include "support/reconnecting_broker.hpp"
+#include "support/reconnecting_cluster_state.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
@@ -31,7 +31,7 @@ public:
 };
 
 struct ClusterPresenceTest : ::testing::Test {
-    TestNode t{std::make_unique<ReconnectingBroker>()};
+    TestNode t{Engine{nullptr, std::make_unique<ReconnectingClusterState>()}};
     ClusterPresence presence{"p:", 3000ms, std::make_unique<TestLayout>()};
     std::vector<std::pair<std::string, std::string>> gone;       // (room, member)
     std::vector<std::pair<std::string, std::string>> refreshed;  // (room, member)
@@ -44,19 +44,19 @@ struct ClusterPresenceTest : ::testing::Test {
             },
             [this](const std::string& room, const std::string& member) { refreshed.emplace_back(room, member); });
     }
-    ReconnectingBroker& engine() { return dynamic_cast<ReconnectingBroker&>(t.node.broker()); }
-    MemoryBroker& broker() { return engine().memory(); }
+    ReconnectingClusterState& engine() { return dynamic_cast<ReconnectingClusterState&>(t.node.cluster()); }
+    MemoryClusterState& state() { return engine(); }
     std::int64_t millis(std::chrono::milliseconds fromNow = {}) {
         return std::chrono::duration_cast<std::chrono::milliseconds>((t.timers.wallNow() + fromNow).time_since_epoch())
             .count();
     }
     // What another node writes for one of its members, valid `expiresIn` from now.
     void remote(const std::string& member, const std::string& node, std::chrono::milliseconds expiresIn = 3000ms) {
-        broker().mapSet("p:room", member + "|" + node, std::to_string(millis(expiresIn)), 10s);
+        state().mapSet("p:room", member + "|" + node, std::to_string(millis(expiresIn)), 10s);
     }
     std::map<std::string, std::string> fields() {
         std::map<std::string, std::string> out;
-        broker().mapRead("p:room", [&](Broker::Result, std::map<std::string, std::string> f) { out = std::move(f); });
+        state().mapRead("p:room", [&](ClusterState::Result, std::map<std::string, std::string> f) { out = std::move(f); });
         return out;
     }
     ClusterPresence::Members read() {
@@ -77,7 +77,7 @@ struct ClusterPresenceTest : ::testing::Test {
 TEST_F(ClusterPresenceTest, ALocalMemberIsWrittenWithItsExpiryAndIsNotAmongTheOthers) {
     presence.open("room");
     bool written = false;
-    presence.set("room", "alice", json::string("alice"), [&](Broker::Result r) { written = r == Broker::Result::Ok; });
+    presence.set("room", "alice", json::string("alice"), [&](ClusterState::Result r) { written = r == ClusterState::Result::Ok; });
     EXPECT_TRUE(written);
     EXPECT_EQ(fields(), (std::map<std::string, std::string>{{"alice|" + self(), std::to_string(millis(3000ms))}}));
     EXPECT_TRUE(presence.isLocal("room", "alice"));
@@ -92,8 +92,8 @@ TEST_F(ClusterPresenceTest, ReadListsOtherNodesLiveMembersAndDeletesTheDead) {
     remote("bob", "n2");
     remote("bob", "n3");             // one identity on two nodes: once
     remote("zoe", "n2", -1ms);       // expired
-    broker().mapSet("p:room", "garbage", "x", 10s);
-    broker().mapSet("p:room", "ghost|" + self(), std::to_string(millis(3000ms)), 10s);  // ours, no longer here
+    state().mapSet("p:room", "garbage", "x", 10s);
+    state().mapSet("p:room", "ghost|" + self(), std::to_string(millis(3000ms)), 10s);  // ours, no longer here
     ClusterPresence::Members others = read();
     EXPECT_EQ(others, (ClusterPresence::Members{{"bob", json::string("bob")}}));
     auto left = fields();

@@ -354,6 +354,14 @@ namespace {
 // Records what goes through the broker, then delivers like MemoryBroker.
 class RecordingBroker : public Broker {
 public:
+    void attach(Node& node) override { inner.attach(node); }
+    void close() override {}
+    json::object health() const override { return inner.health(); }
+    const std::string& nodeId() const override { return inner.nodeId(); }
+    void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override {
+        published.push_back(topic);
+        inner.publishConfirmed(topic, frame, std::move(confirmed));
+    }
     void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
         published.push_back(topic);
         inner.publish(topic, frame, sender);
@@ -376,7 +384,7 @@ TEST(DataSyncBroker, DeltasGoThroughTheBrokerByModel) {
     ManualTimers timers;
     auto owned = std::make_unique<RecordingBroker>();
     RecordingBroker& broker = *owned;
-    Node node(std::move(owned), timers);
+    Node node(Engine{std::move(owned), nullptr}, timers);
     ServiceRegistry registry("test", node);
     {
         auto datasync = std::make_shared<DataSyncService>("live");
