@@ -13,9 +13,9 @@
 // identity), so the reader's devices on every node get them.
 //
 // Across nodes (docs/scale-out.md) presence is per identity in the cluster:
-// each node keeps, in the Broker's shared map "chat:<service>:presence:<channel>",
-// one field per (identity, node) holding an expiry time it refreshes every
-// presenceTtl / 3. "joined" is announced when no other node has the identity,
+// each node keeps (through ClusterPresence), in the cluster state's shared
+// map "chat:<service>:presence:<channel>", one field per (identity, node)
+// holding an expiry time it refreshes every presenceTtl / 3. "joined" is announced when no other node has the identity,
 // "left" when its last connection in the cluster goes, and join lists every
 // node's members. A node killed without a goodbye stops refreshing: each
 // other node notices the expired fields on its next sweep and tells its own

@@ -11,8 +11,9 @@
 // Across nodes (docs/scale-out.md): notifications go through the Broker (a
 // topic per document, one shared frame per change, the acting connection
 // excluded); a public handle is claimed in the cluster state so it is unique
-// in the document on every node; every cursor is also kept in the shared map
-// "cursors:<service>:doc:<document>" (refreshed every cursorTtl / 3), so a
+// in the document on every node; every cursor is also kept (through
+// ClusterPresence) in the shared map "cursors:<service>:doc:<document>"
+// (refreshed every cursorTtl / 3), so a
 // join lists the cursors of every node, and each node tells its own clients
 // "cursorRemoved" for the cursors of a node that died without a goodbye.
 #include <chrono>

@@ -4,7 +4,7 @@
 // freed when their owner disconnects. Who may take which name is a policy
 // hook (isNameAllowed); identity is not required by default.
 //
-// Across nodes (docs/scale-out.md): a name is claimed in the Broker's cluster
+// Across nodes (docs/scale-out.md): a name is claimed in the node's cluster
 // state (key "messaging:<service>:names:<name>" = owning node id, with an
 // expiry the owner refreshes), so it is unique in the cluster, and
 // listParticipants lists every node's names. A message to a name owned
