@@ -123,7 +123,7 @@ private:
 
 struct Service {
     NoTimers timers;
-    Node node{std::make_unique<MemoryBroker>(), timers};
+    Node node{Engine::memory(), timers};
     ServiceRegistry registry{"bench", node};
     std::shared_ptr<DataSyncService> datasync;
     std::vector<std::shared_ptr<NullClient>> clients;

@@ -1,12 +1,12 @@
 #pragma once
 // A Node is what the services of one process share: the service lock, the
-// broker to other nodes, timers, the clock and metrics. Every service call (messages,
+// engine to other nodes (pub/sub and cluster state), timers, the clock and metrics. Every service call (messages,
 // connects, disconnects, timers, broker deliveries) happens with serviceLock()
 // held, so services are written as single-threaded code.
 #include <memory>
 #include <mutex>
 
-#include "snorky/broker.hpp"
+#include "snorky/engine.hpp"
 #include "snorky/client.hpp"
 #include "snorky/clock.hpp"
 #include "snorky/log.hpp"
@@ -17,14 +17,16 @@ namespace snorky {
 
 class Node {
 public:
-    Node(std::unique_ptr<Broker> broker, Timers& timers, const Clock& clock = Clock::real())
-        : broker_(std::move(broker)), timers_(&timers), clock_(&clock) {
-        broker_->attach(*this);
+    // An engine without a part gets the memory one.
+    explicit Node(Engine engine, Timers& timers, const Clock& clock = Clock::real());
+    ~Node() {
+        broker_->close();
+        cluster_->close();
     }
-    ~Node() { broker_->close(); }
 
     std::mutex& serviceLock() { return lock_; }
     Broker& broker() { return *broker_; }
+    ClusterState& cluster() { return *cluster_; }
     Timers& timers() { return *timers_; }
     // What time it is for services and the memory engine (tests pass a hand-driven one).
     const Clock& clock() const { return *clock_; }
@@ -38,6 +40,7 @@ public:
 private:
     std::mutex lock_;
     std::unique_ptr<Broker> broker_;
+    std::unique_ptr<ClusterState> cluster_;
     Timers* timers_;
     const Clock* clock_;
     Metrics metrics_;

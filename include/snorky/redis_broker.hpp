@@ -1,17 +1,21 @@
 #pragma once
-// RedisBroker: the scale-out engine. Several Snorky nodes share one Redis 7;
-// a publish reaches the local listener at once (as with MemoryBroker) and
+// The Redis engine, for scale-out: several Snorky nodes share one Redis 7.
+// RedisBroker is its pub/sub; RedisClusterState (redis_cluster_state.hpp) its
+// cluster state; both share one link to Redis (two connections, one I/O
+// thread, src/broker/redis_link.hpp). redisEngine() makes the pair.
+//
+// A publish reaches the local listener at once (as with MemoryBroker) and
 // every other node through one Redis PUBLISH. A node SUBSCRIBEs only to the
 // topics it has local interest in.
 //
 // Delivery is at most once: while Redis is unreachable the node keeps serving
 // its local clients, messages for other nodes are dropped (counted in
-// snorky_engine_dropped_total), and the broker reconnects by itself with
+// snorky_engine_dropped_total), and the engine reconnects by itself with
 // backoff and re-subscribes. Order is kept per publishing node.
 //
 // Threading: publish/subscribe/unsubscribe are called with the service lock
-// held and never block on Redis; they hand work to the broker's own I/O
-// thread, which takes the service lock to call listeners.
+// held and never block on Redis; they hand work to the link's I/O thread,
+// which takes the service lock to call listeners.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -19,8 +23,13 @@
 #include <string_view>
 
 #include "snorky/broker.hpp"
+#include "snorky/engine.hpp"
 
 namespace snorky {
+
+namespace redis {
+class Link;
+}
 
 struct RedisBrokerOptions {
     std::string host = "127.0.0.1";
@@ -39,39 +48,29 @@ struct RedisBrokerOptions {
     static RedisBrokerOptions fromUrl(std::string_view url);
 };
 
+// A RedisBroker and a RedisClusterState on one link.
+Engine redisEngine(RedisBrokerOptions options);
+
 class RedisBroker final : public Broker {
 public:
-    explicit RedisBroker(RedisBrokerOptions options);
+    explicit RedisBroker(std::shared_ptr<redis::Link> link);
     ~RedisBroker() override;
 
-    void attach(Node& node) override;  // starts the I/O thread
+    void attach(Node& node) override;  // connects once and starts the I/O thread (shared)
     void close() override;
     json::object health() const override;
-
-    void publish(const std::string& topic, const FramePtr& frame) override;
-    void subscribe(const std::string& topic, BrokerListener* listener) override;
-    void unsubscribe(const std::string& topic) override;
-    void publishConfirmed(const std::string& topic, const FramePtr& frame, Done done) override;
-
-    // Cluster state in Redis keys (prefix + key), with PX expiry.
-    void claimKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl, Done done) override;
-    void refreshKey(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) override;
-    void releaseKey(const std::string& key, const std::string& value) override;
-    void readKey(const std::string& key, ReadDone done) override;
-    void listKeys(const std::string& prefix, ListDone done) override;
-    void mapSet(const std::string& key, const std::string& field, const std::string& value,
-                std::chrono::milliseconds ttl, Done done = {}) override;
-    void mapDelete(const std::string& key, const std::string& field) override;
-    void mapRead(const std::string& key, MapDone done) override;
-    std::uint64_t connectionEpoch() const override;
     // Random per process: tells this node's messages from the others'.
     const std::string& nodeId() const override;
+
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override;
+    void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override;
+    void subscribe(const std::string& topic, BrokerListener* listener) override;
+    void unsubscribe(const std::string& topic) override;
 
     bool connected() const;
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::shared_ptr<redis::Link> link_;
 };
 
 }  // namespace snorky

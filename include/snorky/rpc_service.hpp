@@ -103,6 +103,23 @@ protected:
     void asyncCommand(std::string name, std::vector<Param> params, AsyncHandler fn) {
         addCommand(std::move(name), std::move(params), std::move(fn));
     }
+    // The same with a member function of the service as the body, so that a
+    // constructor only declares the command table:
+    //   command("leave", {required("channel")}, &ChatService::leave);
+    template <class S, class R>
+    void command(std::string name, std::vector<Param> params, R (S::*fn)(Request&)) {
+        static_assert(std::is_base_of_v<RpcService, S>);
+        S* self = static_cast<S*>(this);
+        command(std::move(name), std::move(params), [self, fn](Request& req) { return (self->*fn)(req); });
+    }
+    template <class S>
+    void asyncCommand(std::string name, std::vector<Param> params, void (S::*fn)(const RequestPtr&)) {
+        static_assert(std::is_base_of_v<RpcService, S>);
+        S* self = static_cast<S*>(this);
+        asyncCommand(std::move(name), std::move(params), [self, fn](const RequestPtr& req) { (self->*fn)(req); });
+    }
+    // The client of a command that needs an identity, or "Not authenticated".
+    static const ClientPtr& authenticated(const Request& req);
 
 private:
     struct Command {
@@ -110,6 +127,9 @@ private:
         AsyncHandler handler;
     };
     void addCommand(std::string name, std::vector<Param> params, AsyncHandler handler);
+    // Checks the given params against the declared ones and fills in the
+    // defaults of absent optional ones: nullptr, or the error to answer.
+    static const char* checkParams(const std::vector<Param>& declared, json::object& given);
     std::map<std::string, Command, std::less<>> commands_;
 };
 

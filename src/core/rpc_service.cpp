@@ -58,8 +58,32 @@ void Request::reject(std::string_view message) {
     client_->send(Frame::envelope(service_, reply));
 }
 
+const ClientPtr& RpcService::authenticated(const Request& req) {
+    if (!req.client()->authenticated()) throw RpcError(errors::kNotAuthenticated);
+    return req.client();
+}
+
 void RpcService::addCommand(std::string name, std::vector<Param> params, AsyncHandler handler) {
     commands_[std::move(name)] = Command{std::move(params), std::move(handler)};
+}
+
+const char* RpcService::checkParams(const std::vector<Param>& declared, json::object& given) {
+    // All required present, no unknown ones, right types.
+    for (const auto& param : given) {
+        bool known = false;
+        for (const Param& p : declared) known = known || p.name == param.key();
+        if (!known) return errors::kInvalidParams;
+    }
+    for (const Param& p : declared) {
+        auto it = given.find(p.name);
+        if (it == given.end()) {
+            if (p.required) return errors::kInvalidParams;
+            given[p.name] = p.defaultValue;
+        } else if (!matches(p.type, it->value())) {
+            return errors::kInvalidParams;
+        }
+    }
+    return nullptr;
 }
 
 void RpcService::onMessage(const ClientPtr& client, json::value message) {
@@ -73,28 +97,13 @@ void RpcService::onMessage(const ClientPtr& client, json::value message) {
 
     auto callIdIt = body->find("callId");
     bool hasCallId = callIdIt != body->end();
-    auto request = std::make_shared<Request>(client, name(), hasCallId ? callIdIt->value() : json::value(),
-                                             hasCallId, std::move(paramsIt->value().as_object()));
-
+    json::object params = std::move(paramsIt->value().as_object());
     auto command = commands_.find(std::string_view(commandIt->value().as_string()));
-    if (command == commands_.end()) return request->reject(errors::kUnknownCommand);
-
-    // Check declared params: all required present, no unknown ones, right types.
-    json::object& params = const_cast<json::object&>(request->params());
-    for (const auto& given : params) {
-        bool known = false;
-        for (const Param& p : command->second.params) known = known || p.name == given.key();
-        if (!known) return request->reject(errors::kInvalidParams);
-    }
-    for (const Param& p : command->second.params) {
-        auto it = params.find(p.name);
-        if (it == params.end()) {
-            if (p.required) return request->reject(errors::kInvalidParams);
-            params[p.name] = p.defaultValue;
-        } else if (!matches(p.type, it->value())) {
-            return request->reject(errors::kInvalidParams);
-        }
-    }
+    // Checked before the Request holds them, which then never changes them.
+    const char* error = command == commands_.end() ? errors::kUnknownCommand : checkParams(command->second.params, params);
+    auto request = std::make_shared<Request>(client, name(), hasCallId ? callIdIt->value() : json::value(),
+                                             hasCallId, std::move(params));
+    if (error) return request->reject(error);
 
     try {
         command->second.handler(request);

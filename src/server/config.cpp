@@ -171,9 +171,9 @@ void setEngine(Config& config, const std::string& engine, const std::string& whe
     config.engine = engine;
 }
 
-std::unique_ptr<Broker> makeBroker(const Config& config) {
-    if (config.redis) return std::make_unique<RedisBroker>(*config.redis);
-    return std::make_unique<MemoryBroker>();
+Engine makeEngine(const Config& config) {
+    if (config.redis) return redisEngine(*config.redis);
+    return Engine::memory();
 }
 
 Config loadConfigFile(const std::string& path) {

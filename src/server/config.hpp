@@ -42,8 +42,8 @@ Config loadConfigFile(const std::string& path);
 // Sets config.engine (and config.redis) from "memory" or a redis:// URL;
 // throws ConfigError prefixed with `where` when the URL is wrong.
 void setEngine(Config& config, const std::string& engine, const std::string& where);
-// The broker the engine names (MemoryBroker or RedisBroker).
-std::unique_ptr<Broker> makeBroker(const Config& config);
+// The engine the config names (memory, or Redis: redisEngine()).
+Engine makeEngine(const Config& config);
 
 WebSocketOptions webSocketOptions(Options& options);
 // The key comes from the listener's `key`/`key_file`, else SNORKY_BACKEND_KEY,

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         if (server::needsGeneratedKey(config)) generatedKey = server::randomKey();
 
         // --check validates without connecting to Redis.
-        Server snorky(config.threads, check ? nullptr : server::makeBroker(config));
+        Server snorky(config.threads, check ? Engine{} : server::makeEngine(config));
         server::apply(config, snorky, server::ServiceFactory::builtin(), generatedKey);
         if (check) {
             std::cout << "config OK\n";

@@ -51,10 +51,10 @@ void PubSubService::publish(const json::value& channel, const json::value& messa
     notification["channel"] = channel;
     notification["message"] = message;
     // Serialized once here; every node and every subscriber shares this frame.
-    node().broker().publish(topicFor(canonicalJson(channel)), frame(notification));
+    node().broker().publish(topicFor(canonicalJson(channel)), frame(notification), nullptr);  // the publisher hears it too
 }
 
-void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
     for (const ClientPtr& subscriber : it->second) subscriber->send(frame);

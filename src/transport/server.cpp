@@ -55,10 +55,10 @@ void releaseFreeMemory() {
 // then registries (services release their clients while the I/O contexts
 // still exist), then the node, timers and finally the workers.
 struct Server::Impl {
-    explicit Impl(unsigned threads, std::unique_ptr<Broker> broker) {
+    explicit Impl(unsigned threads, Engine engine) {
         for (unsigned i = 0; i < threadCount(threads); ++i) workers.push_back(std::make_unique<Worker>(i));
         timers = std::make_unique<AsioTimers>(workers[0]->ioc());
-        node = std::make_unique<Node>(broker ? std::move(broker) : std::make_unique<MemoryBroker>(), *timers);
+        node = std::make_unique<Node>(std::move(engine), *timers);  // memory unless told otherwise
         timers->setLock(node->serviceLock());
         for (auto& worker : workers) worker->setMetrics(node->metrics());
         signals = std::make_unique<asio::signal_set>(workers[0]->ioc(), SIGINT, SIGTERM);
@@ -86,8 +86,7 @@ struct Server::Impl {
     bool finished = false;
 };
 
-Server::Server(unsigned threads, std::unique_ptr<Broker> broker)
-    : impl_(std::make_unique<Impl>(threads, std::move(broker))) {}
+Server::Server(unsigned threads, Engine engine) : impl_(std::make_unique<Impl>(threads, std::move(engine))) {}
 
 Server::~Server() {
     if (impl_->started && !impl_->finished) {
@@ -99,6 +98,7 @@ Server::~Server() {
         worker->join();
     }
     impl_->node->broker().close();  // before the services (its listeners) are destroyed
+    impl_->node->cluster().close();
 }
 
 Node& Server::node() { return *impl_->node; }
@@ -183,6 +183,7 @@ void Server::wait() {
     for (auto& w : impl_->workers) w->stopNow();
     for (auto& w : impl_->workers) w->join();
     impl_->node->broker().close();  // no delivery from another node once we are down
+    impl_->node->cluster().close();
     {
         std::lock_guard guard(impl_->stateLock);
         impl_->finished = true;

@@ -12,6 +12,8 @@
 #include "snorky/client.hpp"
 #include "snorky/clock.hpp"
 #include "snorky/envelope.hpp"
+#include "snorky/memory_broker.hpp"
+#include "snorky/memory_cluster_state.hpp"
 #include "snorky/node.hpp"
 #include "snorky/service_registry.hpp"
 #include "snorky/timers.hpp"
@@ -97,11 +99,10 @@ private:
     std::map<Handle, Entry> pending_;
 };
 
-// A node with the in-memory broker (or the one given), hand-driven timers
+// A node with the in-memory engine (or the parts given), hand-driven timers
 // that are also its clock, plus a registry.
 struct TestNode {
-    explicit TestNode(std::unique_ptr<Broker> broker = std::make_unique<MemoryBroker>())
-        : node(std::move(broker), timers, timers) {}
+    explicit TestNode(Engine engine = Engine::memory()) : node(std::move(engine), timers, timers) {}
 
     ManualTimers timers;
     Node node;

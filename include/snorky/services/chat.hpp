@@ -13,9 +13,9 @@
 // identity), so the reader's devices on every node get them.
 //
 // Across nodes (docs/scale-out.md) presence is per identity in the cluster:
-// each node keeps, in the Broker's shared map "chat:<service>:presence:<channel>",
-// one field per (identity, node) holding an expiry time it refreshes every
-// presenceTtl / 3. "joined" is announced when no other node has the identity,
+// each node keeps (through ClusterPresence), in the cluster state's shared
+// map "chat:<service>:presence:<channel>", one field per (identity, node)
+// holding an expiry time it refreshes every presenceTtl / 3. "joined" is announced when no other node has the identity,
 // "left" when its last connection in the cluster goes, and join lists every
 // node's members. A node killed without a goodbye stops refreshing: each
 // other node notices the expired fields on its next sweep and tells its own
@@ -25,14 +25,13 @@
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "snorky/broker.hpp"
 #include "snorky/rpc_service.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/services/cluster_presence.hpp"
 
 namespace snorky {
 
@@ -66,51 +65,59 @@ private:
         std::vector<ClientPtr> connections;  // this identity's connections in the channel
     };
     struct Channel {
-        json::value value;                     // the channel as clients named it
+        json::value value;                      // the channel as clients named it
         std::map<std::string, Member> members;  // canonical identity -> member (local connections)
-        std::set<std::string> remote;           // identities seen on other nodes (canonical)
     };
     struct Joined {
         std::string channelKey;
         std::string identityKey;
     };
 
+    // Commands.
+    void join(const RequestPtr& req);
+    void leave(Request& req);
+    void sendMessage(Request& req);
+    void markRead(Request& req);
+
     void onAttach() override;
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
-    std::string presenceKey(const std::string& channelKey) const { return presenceKeyPrefix_ + channelKey; }
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
+    // A read receipt for one identity's connections in one channel (not the reader's).
+    void deliverReceipt(const std::string& topic, const FramePtr& frame, const Origin& origin);
+    // The channel's entry, created (and subscribed) on its first join.
+    Channel& openChannel(const std::string& key, const json::value& value);
+    // Adds the connection to its identity's member; true when the identity is new here.
+    bool addConnection(Channel& channel, const std::string& key, const std::string& identityKey,
+                       const ClientPtr& client);
+    // The other nodes' members are known: announce, answer.
+    void onJoinRead(const RequestPtr& req, const std::string& key, const std::string& identityKey, bool newHere,
+                    const ClusterPresence::Members& others);
+    // A member of another node found gone: told to this node's members only (every node tells its own).
+    void onGone(const std::string& key, const std::string& identityKey);
     std::string readTopic(const std::string& channelKey, const std::string& identityKey) const {
         return readTopicPrefix_ + channelKey + '\x1f' + identityKey;
     }
-    std::string field(const std::string& identityKey);
-    void touchPresence(const std::string& channelKey, const std::string& identityKey);
-    // Identities live on other nodes, from the shared map's fields (stale ones are deleted).
-    std::map<std::string, json::value> remoteMembers(const std::string& channelKey,
-                                                     const std::map<std::string, std::string>& fields);
-    void heartbeat();
     void announceLeft(const std::string& channelKey, const json::value& channelValue, const json::value& identity,
                       const std::string& identityKey);
     std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
-    const ClientPtr& authenticated(Request& req) const;
     // The client's membership of the channel named in the request, or "Not joined".
     std::vector<Joined>::iterator joined(Request& req, const std::string& key);
-    void publishPresence(const std::string& key, const Channel& channel, const json::value& identity,
-                         const char* status);
+    json::object presenceMessage(const json::value& channel, const json::value& identity, const char* status);
+    // `sender`: the connection whose identity is not told (a "joined"), or nullptr.
+    void publishPresence(const std::string& key, const json::value& channel, const json::value& identity,
+                         const char* status, const Client* sender);
+    // Whether the member is the identity of the origin's sender (one of its connections).
+    static bool isSenderOf(const Member& member, const Origin& origin);
     void leaveChannel(const ClientPtr& client, const Joined& joined);
 
     std::chrono::system_clock::time_point wallNow() { return node().clock().wallNow(); }
 
     Options options_;
     std::string topicPrefix_;
-    std::string presenceKeyPrefix_;
     std::string readTopicPrefix_;        // + channel + '\x1f' + identity: read receipts
-    const Client* silencedClient_ = nullptr;  // the reader, during a read receipt's local delivery
     std::string presencePayloadPrefix_;  // how a presence frame of this service starts
-    const Member* silenced_ = nullptr;   // not told its own "joined" (set during that publish)
-    Timers::Handle heartbeatTimer_ = 0;
-    // After the engine reconnects, every node sets its presence again within
-    // presenceTtl / 3: no "left" is concluded from missing fields until then.
-    ReconnectGrace grace_;
-    std::unordered_map<std::string, Channel> channels_;                 // canonical channel -> channel
+    // Identities per (channel, node) in the cluster, "chat:<service>:presence:<channel>".
+    ClusterPresence presence_;
+    std::unordered_map<std::string, Channel> channels_;                      // canonical channel -> channel
     std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
 };
 

@@ -11,8 +11,9 @@
 // Across nodes (docs/scale-out.md): notifications go through the Broker (a
 // topic per document, one shared frame per change, the acting connection
 // excluded); a public handle is claimed in the cluster state so it is unique
-// in the document on every node; every cursor is also kept in the shared map
-// "cursors:<service>:doc:<document>" (refreshed every cursorTtl / 3), so a
+// in the document on every node; every cursor is also kept (through
+// ClusterPresence) in the shared map "cursors:<service>:doc:<document>"
+// (refreshed every cursorTtl / 3), so a
 // join lists the cursors of every node, and each node tells its own clients
 // "cursorRemoved" for the cursors of a node that died without a goodbye.
 #include <chrono>
@@ -25,8 +26,9 @@
 #include <vector>
 
 #include "snorky/broker.hpp"
+#include "snorky/cluster_state.hpp"
 #include "snorky/rpc_service.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/services/cluster_presence.hpp"
 
 namespace snorky {
 
@@ -65,7 +67,6 @@ private:
         json::value value;                               // the document as clients named it
         std::vector<ClientPtr> clients;                  // joined connections
         std::map<std::uint16_t, const Cursor*> cursors;  // public handle -> cursor (owned by a ClientState)
-        std::map<std::uint16_t, json::value> remote;     // other nodes' cursors, as described
     };
     struct ClientState {
         std::vector<std::string> documents;          // canonical document keys
@@ -73,36 +74,48 @@ private:
         std::vector<std::string> creating;           // private handles whose public handle is being claimed
     };
 
-    const ClientPtr& authenticated(Request& req) const;
+    // Commands.
+    void join(const RequestPtr& req);
+    void leave(Request& req);
+    void createCursor(const RequestPtr& req);
+    void updateCursor(Request& req);
+    void removeCursor(Request& req);
+
+    // Every node's cursors are known: the join's answer.
+    void onJoinRead(const RequestPtr& req, const std::string& key, const ClusterPresence::Members& others);
     ClientState* state(const ClientPtr& client);
+    bool hasJoined(const ClientState* own, const std::string& documentKey) const;
     Cursor& ownCursor(Request& req);  // by privateHandle, or "No such cursor"
     json::value describe(const Cursor& cursor) const;
+    // To the document's clients on every node but `except` (the acting connection).
     void tellOthers(const Document& document, const ClientPtr& except, const json::value& message);
-    void removeCursor(const ClientPtr& client, ClientState& state, std::map<std::string, Cursor>::iterator it);
+    json::value removedMessage(const Document& document, std::uint16_t handle) const;
+    void dropCursor(const ClientPtr& client, ClientState& state, std::map<std::string, Cursor>::iterator it);
     // `key` by value: callers pass elements of `state.documents`, which this erases.
     void leaveDocument(const ClientPtr& client, ClientState& state, std::string key);
-    std::uint16_t freeHandle(const Document& document);
+    std::uint16_t freeHandle(const std::string& documentKey, const Document& document);
+    // Draws a public handle and claims it in the cluster (again when taken, up to 8 times).
     void create(const RequestPtr& req, int attempt);
+    void onHandleClaimed(const RequestPtr& req, int attempt, std::uint16_t handle, const std::string& documentKey,
+                         ClusterState::Result result);
+    Cursor& addCursor(const RequestPtr& req, ClientState& own, Document& document, std::uint16_t handle);
     // Into the shared map, with a fresh expiry; `done` runs once it is written.
-    void share(const Cursor& cursor, Broker::Done done = {});
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
-    void heartbeat();
-    std::int64_t epochMillis();  // the node's calendar time, in ms since 1970
+    void share(const Cursor& cursor, ClusterState::Done done = {});
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
+    // Another node's cursor: remembered for joins and for noticing its node's death.
+    void track(const std::string& documentKey, const FramePtr& frame);
+    // A cursor of another node found gone: told to this node's clients.
+    void onGone(const std::string& documentKey, const std::string& handle);
     std::string topicFor(const std::string& documentKey) const { return topicPrefix_ + documentKey; }
-    std::string stateKey(const std::string& documentKey) const { return statePrefix_ + documentKey; }
     std::string handleKey(const std::string& documentKey, std::uint16_t handle) const;
-    // Other nodes' live cursors from the shared map's fields.
-    std::map<std::uint16_t, json::value> remoteCursors(const std::map<std::string, std::string>& fields);
 
     Options options_;
     HandleSource handles_;
     std::unordered_map<std::string, Document> documents_;
     std::unordered_map<const Client*, ClientState> clients_;
-    std::string topicPrefix_, statePrefix_, handlePrefix_;
-    const Client* silenced_ = nullptr;  // the acting connection, during a local publish
-    bool publishing_ = false;           // a publish of ours is being delivered locally
-    Timers::Handle heartbeatTimer_ = 0;
-    ReconnectGrace grace_;  // no removal concluded until every node set its cursors again
+    std::string topicPrefix_, handlePrefix_;
+    // Every cursor in the cluster, "cursors:<service>:doc:<document>": public handle -> cursor.
+    ClusterPresence presence_;
 };
 
 }  // namespace snorky

@@ -4,7 +4,7 @@
 // freed when their owner disconnects. Who may take which name is a policy
 // hook (isNameAllowed); identity is not required by default.
 //
-// Across nodes (docs/scale-out.md): a name is claimed in the Broker's cluster
+// Across nodes (docs/scale-out.md): a name is claimed in the node's cluster
 // state (key "messaging:<service>:names:<name>" = owning node id, with an
 // expiry the owner refreshes), so it is unique in the cluster, and
 // listParticipants lists every node's names. A message to a name owned
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "snorky/broker.hpp"
+#include "snorky/cluster_state.hpp"
 #include "snorky/rpc_service.hpp"
 #include "snorky/timers.hpp"
 
@@ -51,7 +52,17 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
 
 private:
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    // Commands.
+    void registerParticipant(const RequestPtr& req);
+    void unregisterParticipant(Request& req);
+    void listParticipants(const RequestPtr& req);
+    void sendMessage(const RequestPtr& req);
+
+    // The cluster's answer to a name claim.
+    void onClaimed(const RequestPtr& req, const std::string& participant, ClusterState::Result result);
+    // To the destination's owner: `localOwner` here, or the node `ownerNode`.
+    void deliver(const RequestPtr& req, const ClientPtr* localOwner, const std::string& ownerNode);
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     std::string keyFor(const std::string& participant) const { return keyPrefix_ + participant; }
     void forgetName(const Client* client, const std::string& participant);
     void refreshNames();

@@ -39,7 +39,7 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
 
 private:
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
     void unsubscribeKey(const ClientPtr& client, const std::string& key);
 

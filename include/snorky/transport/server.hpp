@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "snorky/broker.hpp"
+#include "snorky/engine.hpp"
 #include "snorky/node.hpp"
 #include "snorky/service_registry.hpp"
 
@@ -76,8 +76,8 @@ struct Endpoint {
 
 class Server {
 public:
-    // threads = 0: one I/O thread per core. broker = nullptr: in-memory.
-    explicit Server(unsigned threads = 0, std::unique_ptr<Broker> broker = nullptr);
+    // threads = 0: one I/O thread per core. an engine without a part: the memory one.
+    explicit Server(unsigned threads = 0, Engine engine = {});
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

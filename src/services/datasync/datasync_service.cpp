@@ -78,15 +78,15 @@ void DataSyncService::onAttach() {
 
 std::string DataSyncService::authorize(const json::array& items) {
     std::string token = createPending(items, "");
-    node().broker().publish(controlTopic_, controlFrame("authorized", token, &items));
+    node().broker().publish(controlTopic_, controlFrame("authorized", token, &items), nullptr);
     return token;
 }
 
 void DataSyncService::authorize(const json::array& items, std::function<void(const std::string&)> done) {
     std::string token = createPending(items, "");
     node().broker().publishConfirmed(controlTopic_, controlFrame("authorized", token, &items),
-                                     [this, token, done = std::move(done)](Broker::Result result) {
-                                         if (result != Broker::Result::Ok)
+                                     [this, token, done = std::move(done)](bool taken) {
+                                         if (!taken)
                                              SNORKY_LOG(Warn, "datasync " << name()
                                                                           << ": engine down, the subscription can be "
                                                                              "acquired on this node only");
@@ -199,12 +199,12 @@ void DataSyncService::publish(const Delta& delta) {
     } local{*this};
     localDelta_ = &delta;
     localFrame_ = frame.get();
-    node().broker().publish(topicFor(delta.model), frame);
+    node().broker().publish(topicFor(delta.model), frame, nullptr);
 }
 
 // ---- routing ----
 
-void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame) {
+void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
     if (localDelta_ && frame.get() == localFrame_) return route(*localDelta_, frame);
     try {
         json::value envelope = json::parse(frame->payload());
@@ -285,15 +285,15 @@ void DataSyncService::acquire(const RequestPtr& request) {
 
     // Once in the whole cluster: other nodes hold copies of this subscription.
     std::string key = acquiredPrefix_ + subscription.token;
-    node().broker().claimKey(key, node().broker().nodeId(), options_.acquireTimeout,
-                             [this, request, token = subscription.token, full](Broker::Result result) {
-        if (result == Broker::Result::Taken) return request->reject(errors::kNoSuchSubscription);
+    node().cluster().claimKey(key, node().broker().nodeId(), options_.acquireTimeout,
+                             [this, request, token = subscription.token, full](ClusterState::Result result) {
+        if (result == ClusterState::Result::Taken) return request->reject(errors::kNoSuchSubscription);
         // Unavailable: the engine is down; this node's copy is still good.
         auto it = subscriptions_.find(token);
         if (it == subscriptions_.end() || it->second->client) return request->reject(errors::kNoSuchSubscription);
         if (full(request->client())) return request->reject(errors::kTooManySubscriptions);
         finishAcquire(*it->second, request);
-        node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr));
+        node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr), nullptr);
     });
 }
 

@@ -21,11 +21,14 @@ using namespace std::chrono_literals;
 
 struct TestNode {
     explicit TestNode(const RedisBrokerOptions& options) {
-        auto broker = std::make_unique<RedisBroker>(options);
-        redis = broker.get();
-        node = std::make_unique<Node>(std::move(broker), timers);
+        Engine engine = redisEngine(options);
+        redis = dynamic_cast<RedisBroker*>(engine.broker.get());
+        node = std::make_unique<Node>(std::move(engine), timers);
     }
-    ~TestNode() { node->broker().close(); }
+    ~TestNode() {
+        node->broker().close();
+        node->cluster().close();
+    }
     void subscribe(const std::string& topic, BrokerListener& listener) {
         std::lock_guard guard(node->serviceLock());
         node->broker().subscribe(topic, &listener);
@@ -34,9 +37,9 @@ struct TestNode {
         std::lock_guard guard(node->serviceLock());
         node->broker().unsubscribe(topic);
     }
-    void publish(const std::string& topic, const std::string& text) {
+    void publish(const std::string& topic, const std::string& text, const Client* sender = nullptr) {
         std::lock_guard guard(node->serviceLock());
-        node->broker().publish(topic, Frame::text(text));
+        node->broker().publish(topic, Frame::text(text), sender);
     }
     bool waitConnected(bool wanted, std::chrono::milliseconds timeout = 10s) {
         auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -90,6 +93,22 @@ TEST_F(RedisCluster, EveryNodeReceivesOnceInPublishOrder) {
     EXPECT_EQ(a->metrics().enginePublished, 300u);
     EXPECT_EQ(b->metrics().engineReceived, 300u);
     EXPECT_EQ(a->metrics().engineReceived, 0u);
+}
+
+TEST_F(RedisCluster, OnlyTheLocalDeliveryNamesTheSender) {
+    auto a = node(), b = node();
+    RecordingListener la, lb;
+    a->subscribe("t", la);
+    b->subscribe("t", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 2));
+    auto alice = testing::FakeClient::make();
+    a->publish("t", "x", alice.get());
+    ASSERT_TRUE(lb.waitFor(1));
+    ASSERT_EQ(la.origins().size(), 1u);
+    EXPECT_TRUE(la.origins()[0].local);
+    EXPECT_TRUE(la.origins()[0].isSender(alice.get()));
+    EXPECT_FALSE(lb.origins()[0].local);  // another node's: no sender
+    EXPECT_EQ(lb.origins()[0].sender, nullptr);
 }
 
 TEST_F(RedisCluster, OnePublishPerMessageWhateverTheNumberOfNodes) {
@@ -238,14 +257,14 @@ TEST_F(RedisCluster, PasswordAndDatabaseFromTheUrl) {
 namespace snorky::it {
 
 // Waits for a cluster-state callback made under node's lock.
-Broker::Result claimOn(TestNode& n, const std::string& key, const std::string& value) {
-    auto promise = std::make_shared<std::promise<Broker::Result>>();
+ClusterState::Result claimOn(TestNode& n, const std::string& key, const std::string& value) {
+    auto promise = std::make_shared<std::promise<ClusterState::Result>>();
     auto future = promise->get_future();
     {
         std::lock_guard guard(n.node->serviceLock());
-        n.node->broker().claimKey(key, value, 30s, [promise](Broker::Result r) { promise->set_value(r); });
+        n.node->cluster().claimKey(key, value, 30s, [promise](ClusterState::Result r) { promise->set_value(r); });
     }
-    if (future.wait_for(3s) != std::future_status::ready) return Broker::Result::Unavailable;
+    if (future.wait_for(3s) != std::future_status::ready) return ClusterState::Result::Unavailable;
     return future.get();
 }
 
@@ -253,8 +272,8 @@ TEST_F(RedisCluster, AKeyClaimedOnTwoNodesHasOneOwner) {
     auto a = node(), b = node();
     auto first = claimOn(*a, "names:bob", a->redis->nodeId());
     auto second = claimOn(*b, "names:bob", b->redis->nodeId());
-    EXPECT_EQ(first, Broker::Result::Ok);
-    EXPECT_EQ(second, Broker::Result::Taken);
+    EXPECT_EQ(first, ClusterState::Result::Ok);
+    EXPECT_EQ(second, ClusterState::Result::Taken);
     EXPECT_EQ(server->command({"GET", "snorky:names:bob"}), a->redis->nodeId());
 }
 
@@ -262,7 +281,7 @@ TEST_F(RedisCluster, ClusterStateIsUnavailableWhileRedisIsDown) {
     auto a = node();
     server->kill9();
     ASSERT_TRUE(a->waitConnected(false));
-    EXPECT_EQ(claimOn(*a, "k", "v"), Broker::Result::Unavailable);
+    EXPECT_EQ(claimOn(*a, "k", "v"), ClusterState::Result::Unavailable);
 }
 
 }  // namespace snorky::it

@@ -50,12 +50,12 @@ TEST(RedisHandshake, AnUnansweredHandshakeIsAbandonedCleanly) {
     options.connectTimeout = 200ms;
     options.reconnectMin = options.reconnectMax = 100ms;
     testing::ManualTimers timers;
-    auto broker = std::make_unique<RedisBroker>(options);
-    RedisBroker* redis = broker.get();
+    Engine engine = redisEngine(options);
+    auto* redis = dynamic_cast<RedisBroker*>(engine.broker.get());
     {
         // The first attempt is made in attach(), before the constructor returns;
         // the I/O thread then retries until the node is destroyed.
-        Node node(std::move(broker), timers);
+        Node node(std::move(engine), timers);
         EXPECT_FALSE(redis->connected());
         EXPECT_EQ(node.broker().health().at("redis"), "down");
         EXPECT_EQ(node.metrics().engineDisconnects.load(), 1u);  // logged once, not per attempt

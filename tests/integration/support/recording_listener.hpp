@@ -14,8 +14,9 @@ namespace snorky::it {
 
 class RecordingListener : public BrokerListener {
 public:
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override {
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override {
         std::lock_guard guard(mutex_);
+        origins_.push_back(origin);
         received_.push_back({topic, std::string(frame->payload())});
         frames_.push_back(frame);
         changed_.notify_all();
@@ -35,6 +36,10 @@ public:
         for (auto& r : received_) out.push_back(r.second);
         return out;
     }
+    std::vector<Origin> origins() {
+        std::lock_guard guard(mutex_);
+        return origins_;
+    }
     std::vector<FramePtr> frames() {
         std::lock_guard guard(mutex_);
         return frames_;
@@ -45,6 +50,7 @@ private:
     std::condition_variable changed_;
     std::vector<std::pair<std::string, std::string>> received_;
     std::vector<FramePtr> frames_;
+    std::vector<Origin> origins_;
 };
 
 }  // namespace snorky::it

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "server/config.hpp"
+#include "snorky/memory_broker.hpp"
+#include "snorky/memory_cluster_state.hpp"
 #include "snorky/redis_broker.hpp"
 
 using namespace snorky;
@@ -68,7 +70,9 @@ TEST(RedisUrl, ConfigEngineDefaultsToMemory) {
     auto config = server::parseConfig("[[listener]]\ntype = \"websocket\"\nregistry = \"f\"\n", "t.toml");
     EXPECT_EQ(config.engine, "memory");
     EXPECT_FALSE(config.redis.has_value());
-    EXPECT_NE(dynamic_cast<MemoryBroker*>(server::makeBroker(config).get()), nullptr);
+    Engine engine = server::makeEngine(config);
+    EXPECT_NE(dynamic_cast<MemoryBroker*>(engine.broker.get()), nullptr);
+    EXPECT_NE(dynamic_cast<MemoryClusterState*>(engine.cluster.get()), nullptr);
 }
 
 TEST(RedisUrl, ConfigEngineRedis) {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_client.hpp"
-#include "support/reconnecting_broker.hpp"
+#include "support/reconnecting_cluster_state.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
@@ -14,7 +14,7 @@ const std::chrono::system_clock::time_point kNow{std::chrono::milliseconds(1'700
 const char* kStamp = "2023-11-14T22:13:20.123+00:00";
 
 struct ChatTest : ::testing::Test {
-    TestNode t{std::make_unique<ReconnectingBroker>()};
+    TestNode t{Engine{nullptr, std::make_unique<ReconnectingClusterState>()}};
     std::shared_ptr<ChatService> chat;
     // Alice on a laptop and a phone, Bob on one device.
     FakeClientPtr laptop = FakeClient::make("alice"), phone = FakeClient::make("alice"), bob = FakeClient::make("bob");
@@ -53,8 +53,9 @@ struct ChatTest : ::testing::Test {
         return json::object{
             {"type", "message"}, {"from", from}, {"channel", "room"}, {"body", std::move(body)}, {"timestamp", kStamp}};
     }
-    ReconnectingBroker& engine() { return dynamic_cast<ReconnectingBroker&>(t.node.broker()); }
-    MemoryBroker& broker() { return engine().memory(); }
+    ReconnectingClusterState& engine() { return dynamic_cast<ReconnectingClusterState&>(t.node.cluster()); }
+    MemoryClusterState& state() { return engine(); }
+    MemoryBroker& pubsub() { return dynamic_cast<MemoryBroker&>(t.node.broker()); }
 
     // --- presence across nodes, in the shared map ---
     static std::string presenceKey() { return "chat:chat:presence:" + canonicalJson("room"); }
@@ -63,7 +64,7 @@ struct ChatTest : ::testing::Test {
     }
     std::map<std::string, std::string> presenceFields() {
         std::map<std::string, std::string> out;
-        broker().mapRead(presenceKey(), [&](Broker::Result, std::map<std::string, std::string> f) { out = std::move(f); });
+        state().mapRead(presenceKey(), [&](ClusterState::Result, std::map<std::string, std::string> f) { out = std::move(f); });
         return out;
     }
     // Calendar time `elapsed` after the start, in ms since 1970 (what the map holds).
@@ -74,12 +75,12 @@ struct ChatTest : ::testing::Test {
     // (valid `expiresIn` from now) and its "joined" on the channel's topic.
     void remotePresence(const char* identity, const char* node,
                         std::chrono::milliseconds expiresIn = std::chrono::seconds(30)) {
-        broker().mapSet(presenceKey(), field(identity, node), std::to_string(millisAt(t.timers.elapsed() + expiresIn)),
+        state().mapSet(presenceKey(), field(identity, node), std::to_string(millisAt(t.timers.elapsed() + expiresIn)),
                         std::chrono::seconds(30));
     }
     void remoteJoin(const char* identity, const char* node) {
         remotePresence(identity, node);
-        broker().publish("chat:chat:" + canonicalJson("room"), Frame::envelope("chat", presence(identity, "joined")));
+        pubsub().publish("chat:chat:" + canonicalJson("room"), Frame::envelope("chat", presence(identity, "joined")), nullptr);
     }
     static json::value presenceAt(const char* from, const char* status, std::chrono::milliseconds elapsed) {
         json::value p = presence(from, status);
@@ -214,17 +215,17 @@ TEST_F(ChatTest, DisconnectLeavesEveryChannelAndFreesEmptyOnes) {
     laptop->messages();
     EXPECT_EQ(chat->channelCount(), 2u);
     // A topic per channel, and one per (channel, identity) for read receipts.
-    EXPECT_EQ(broker().topicCount(), 2u + 3u);
+    EXPECT_EQ(pubsub().topicCount(), 2u + 3u);
     t.disconnect(laptop);
     EXPECT_EQ(chat->channelCount(), 1u);
-    EXPECT_EQ(broker().topicCount(), 1u + 1u);
+    EXPECT_EQ(pubsub().topicCount(), 1u + 1u);
     auto left = bob->messages();
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].at("status"), "left");
     EXPECT_EQ(left[0].at("channel"), "b");
     t.disconnect(bob);
     EXPECT_EQ(chat->channelCount(), 0u);
-    EXPECT_EQ(broker().topicCount(), 0u);
+    EXPECT_EQ(pubsub().topicCount(), 0u);
 }
 
 TEST(ChatTimestamp, Iso8601UtcWithOffset) {
@@ -240,12 +241,12 @@ TEST_F(ChatTest, MessagesAndPresenceTravelThroughTheBroker) {
     // What another node would publish on this channel's topic reaches the
     // local members: fan-out is driven by the broker, not by the command.
     auto remote = Frame::envelope("chat", json::parse(R"({"type":"message","from":"zoe","channel":"room","body":1})"));
-    broker().publish("chat:chat:" + canonicalJson("room"), remote);
+    pubsub().publish("chat:chat:" + canonicalJson("room"), remote, nullptr);
     ASSERT_EQ(laptop->frames.size(), 1u);
     EXPECT_EQ(laptop->frames[0].get(), remote.get());
     laptop->messages();
     // And with the topic unsubscribed (say the broker lost it), a send reaches nobody.
-    broker().unsubscribe("chat:chat:" + canonicalJson("room"));
+    pubsub().unsubscribe("chat:chat:" + canonicalJson("room"));
     EXPECT_EQ(call(laptop, "send", {{"channel", "room"}, {"body", 1}}).at("data"), nullptr);
     EXPECT_TRUE(laptop->frames.empty());
 }
@@ -311,7 +312,7 @@ TEST_F(ChatTest, NoLeftIsConcludedDuringTheGraceAfterAnEngineReconnect) {
     t.timers.advance(10s);  // a heartbeat sees the first connection: no grace
     // Redis restarted empty: carol's field is gone until n2 sets it again.
     engine().reconnect();
-    broker().mapDelete(presenceKey(), field("carol", "n2"));
+    state().mapDelete(presenceKey(), field("carol", "n2"));
     t.timers.advance(10s);  // the heartbeat at 20 s notices the reconnect: grace until 50 s
     t.timers.advance(15s);
     EXPECT_EQ(laptop->messages(), Messages{});
@@ -330,7 +331,7 @@ TEST_F(ChatTest, AMemberMissingAfterTheGraceIsToldLeft) {
     laptop->messages();
     t.timers.advance(10s);
     engine().reconnect();  // and n2 never comes back
-    broker().mapDelete(presenceKey(), field("carol", "n2"));
+    state().mapDelete(presenceKey(), field("carol", "n2"));
     t.timers.advance(39999ms);  // heartbeats at 20 (grace until 50 s), 30 and 40 s
     EXPECT_EQ(laptop->messages(), Messages{});
     t.timers.advance(1ms);  // the heartbeat at 50 s: the grace is over

@@ -5,14 +5,14 @@
 #include <set>
 
 #include "support/fake_client.hpp"
-#include "support/reconnecting_broker.hpp"
+#include "support/reconnecting_cluster_state.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
 
 namespace {
 struct CursorsTest : ::testing::Test {
-    TestNode t{std::make_unique<ReconnectingBroker>()};
+    TestNode t{Engine{nullptr, std::make_unique<ReconnectingClusterState>()}};
     std::shared_ptr<CursorsService> cursors;
     FakeClientPtr laptop = FakeClient::make("alice"), phone = FakeClient::make("alice"), bob = FakeClient::make("bob");
     FakeClientPtr anonymous = FakeClient::make();
@@ -49,8 +49,9 @@ struct CursorsTest : ::testing::Test {
     }
 
     // --- the shared state of other nodes (cursor TTL across nodes) ---
-    ReconnectingBroker& engine() { return dynamic_cast<ReconnectingBroker&>(t.node.broker()); }
-    MemoryBroker& broker() { return engine().memory(); }
+    ReconnectingClusterState& engine() { return dynamic_cast<ReconnectingClusterState&>(t.node.cluster()); }
+    MemoryClusterState& state() { return engine(); }
+    MemoryBroker& pubsub() { return dynamic_cast<MemoryBroker&>(t.node.broker()); }
     static std::string stateKey() { return "cursors:cursors:doc:" + canonicalJson("doc"); }
     static std::string handleKey(int handle) {
         return "cursors:cursors:handle:" + canonicalJson("doc") + '\x1f' + std::to_string(handle);
@@ -66,11 +67,11 @@ struct CursorsTest : ::testing::Test {
     // What another node writes for one of its cursors, valid `expiresIn` from now.
     void remoteEntry(int handle, const char* node, std::chrono::milliseconds expiresIn = std::chrono::seconds(30)) {
         json::object entry{{"node", node}, {"expires", millis(expiresIn)}, {"cursor", remoteCursor(handle)}};
-        broker().mapSet(stateKey(), std::to_string(handle), json::serialize(entry), std::chrono::seconds(30));
+        state().mapSet(stateKey(), std::to_string(handle), json::serialize(entry), std::chrono::seconds(30));
     }
     std::map<std::string, std::string> entries() {
         std::map<std::string, std::string> out;
-        broker().mapRead(stateKey(), [&](Broker::Result, std::map<std::string, std::string> f) { out = std::move(f); });
+        state().mapRead(stateKey(), [&](ClusterState::Result, std::map<std::string, std::string> f) { out = std::move(f); });
         return out;
     }
 };
@@ -295,7 +296,7 @@ TEST_F(CursorsTest, TheHeartbeatKeepsOwnCursorsAndHandlesAliveLongAfterTheirTtl)
     EXPECT_EQ(entry.at("expires"), millis(30s));
     EXPECT_EQ(entry.at("node"), "local");
     std::string owner;
-    broker().readKey(handleKey(7), [&](Broker::Result, const std::string& v) { owner = v; });
+    state().readKey(handleKey(7), [&](ClusterState::Result, const std::string& v) { owner = v; });
     EXPECT_EQ(owner, "local");  // claimed for 30 s, still ours ten minutes later
 }
 
@@ -334,7 +335,7 @@ TEST_F(CursorsTest, NoCursorIsRemovedDuringTheGraceAfterAnEngineReconnect) {
     laptop->messages();
     // Redis restarted empty: n2's entry is gone until it sets it again.
     engine().reconnect();
-    broker().mapDelete(stateKey(), "100");
+    state().mapDelete(stateKey(), "100");
     t.timers.advance(25s);  // the heartbeat at 20 s notices the reconnect: grace until 50 s
     EXPECT_EQ(laptop->messages(), Messages{});
     remoteEntry(100, "n2");  // n2 is back within the grace
@@ -352,7 +353,7 @@ TEST_F(CursorsTest, ACursorMissingAfterTheGraceIsRemoved) {
     t.timers.advance(10s);
     laptop->messages();
     engine().reconnect();  // and n2 never comes back
-    broker().mapDelete(stateKey(), "100");
+    state().mapDelete(stateKey(), "100");
     t.timers.advance(39999ms);  // heartbeats at 20 (grace until 50 s), 30 and 40 s
     EXPECT_EQ(laptop->messages(), Messages{});
     t.timers.advance(1ms);
@@ -365,7 +366,7 @@ TEST_F(CursorsTest, AHandleClaimedByADeadNodeIsFreeAgainAfterItsTtl) {
     start(CursorsService::Options{}, [] { return std::uint16_t{5}; });
     join(laptop);
     bool claimed = false;
-    broker().claimKey(handleKey(5), "n2", 30s, [&](Broker::Result r) { claimed = r == Broker::Result::Ok; });
+    state().claimKey(handleKey(5), "n2", 30s, [&](ClusterState::Result r) { claimed = r == ClusterState::Result::Ok; });
     ASSERT_TRUE(claimed);  // n2 took handle 5, then died before sharing its cursor
     EXPECT_EQ(create(laptop, 1).at("message"), "Too many cursors");  // every draw is 5: taken
     t.timers.advance(30s);

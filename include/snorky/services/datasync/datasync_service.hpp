@@ -97,7 +97,7 @@ protected:
 private:
     struct Router;  // the MatchSink that marks subscriptions during one delta
 
-    void onBrokerMessage(const std::string& topic, const FramePtr& frame) override;
+    void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
     // A pending subscription from validated items; an empty token draws a new one.
     std::string createPending(const json::array& items, std::string token);
     // Tells the other nodes about an authorization / an acquisition.

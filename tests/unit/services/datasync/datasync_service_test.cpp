@@ -346,7 +346,7 @@ TEST_F(DataSyncTest, DeltasFromAnotherNodeAreRoutedFromTheFrame) {
     json::object message{{"type", "delta"},
                          {"delta", j(R"({"type": "update", "model": "task", "newData": {"team": 7, "done": false},
                                         "oldData": {"team": 6, "done": false}})")}};
-    t.node.broker().publish("datasync:datasync:task", Frame::envelope("datasync", message));
+    t.node.broker().publish("datasync:datasync:task", Frame::envelope("datasync", message), nullptr);
     EXPECT_EQ(alice->messages(), std::vector<json::value>{delta(R"({"type": "insert", "model": "task", "data": {"team": 7, "done": false}})")});
 }
 
@@ -354,9 +354,17 @@ namespace {
 // Records what goes through the broker, then delivers like MemoryBroker.
 class RecordingBroker : public Broker {
 public:
-    void publish(const std::string& topic, const FramePtr& frame) override {
+    void attach(Node& node) override { inner.attach(node); }
+    void close() override {}
+    json::object health() const override { return inner.health(); }
+    const std::string& nodeId() const override { return inner.nodeId(); }
+    void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override {
         published.push_back(topic);
-        inner.publish(topic, frame);
+        inner.publishConfirmed(topic, frame, std::move(confirmed));
+    }
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
+        published.push_back(topic);
+        inner.publish(topic, frame, sender);
     }
     void subscribe(const std::string& topic, BrokerListener* listener) override {
         subscribed.insert(topic);
@@ -376,7 +384,7 @@ TEST(DataSyncBroker, DeltasGoThroughTheBrokerByModel) {
     ManualTimers timers;
     auto owned = std::make_unique<RecordingBroker>();
     RecordingBroker& broker = *owned;
-    Node node(std::move(owned), timers);
+    Node node(Engine{std::move(owned), nullptr}, timers);
     ServiceRegistry registry("test", node);
     {
         auto datasync = std::make_shared<DataSyncService>("live");

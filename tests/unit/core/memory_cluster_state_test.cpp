@@ -3,45 +3,46 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_client.hpp"
+#include "support/reconnecting_cluster_state.hpp"
 
 using namespace snorky;
 using namespace snorky::testing;
 using namespace std::chrono_literals;
 
 namespace {
-using R = Broker::Result;
+using R = ClusterState::Result;
 using Fields = std::map<std::string, std::string>;
 
-struct MemoryBrokerExpiry : ::testing::Test {
+struct MemoryClusterStateExpiry : ::testing::Test {
     TestNode t;
-    Broker& broker() { return t.node.broker(); }
+    ClusterState& state() { return t.node.cluster(); }
     void advance(std::chrono::milliseconds by) { t.timers.advance(by); }
 
-    // MemoryBroker answers before returning.
+    // MemoryClusterState answers before returning.
     R claim(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
         R out = R::Unavailable;
-        broker().claimKey(key, value, ttl, [&](R r) { out = r; });
+        state().claimKey(key, value, ttl, [&](R r) { out = r; });
         return out;
     }
     std::pair<R, std::string> read(const std::string& key) {
         std::pair<R, std::string> out{R::Unavailable, ""};
-        broker().readKey(key, [&](R r, const std::string& v) { out = {r, v}; });
+        state().readKey(key, [&](R r, const std::string& v) { out = {r, v}; });
         return out;
     }
     std::vector<std::string> list(const std::string& prefix) {
         std::vector<std::string> out;
-        broker().listKeys(prefix, [&](R, std::vector<std::string> keys) { out = std::move(keys); });
+        state().listKeys(prefix, [&](R, std::vector<std::string> keys) { out = std::move(keys); });
         return out;
     }
     Fields map(const std::string& key) {
         Fields out;
-        broker().mapRead(key, [&](R, Fields f) { out = std::move(f); });
+        state().mapRead(key, [&](R, Fields f) { out = std::move(f); });
         return out;
     }
 };
 }  // namespace
 
-TEST_F(MemoryBrokerExpiry, AKeyLivesExactlyItsTtl) {
+TEST_F(MemoryClusterStateExpiry, AKeyLivesExactlyItsTtl) {
     EXPECT_EQ(claim("k", "n1", 1000ms), R::Ok);
     advance(999ms);
     EXPECT_EQ(read("k"), std::make_pair(R::Ok, std::string("n1")));
@@ -52,47 +53,47 @@ TEST_F(MemoryBrokerExpiry, AKeyLivesExactlyItsTtl) {
     EXPECT_EQ(read("k").second, "n2");
 }
 
-TEST_F(MemoryBrokerExpiry, RefreshExtendsFromNow) {
+TEST_F(MemoryClusterStateExpiry, RefreshExtendsFromNow) {
     claim("k", "n1", 1000ms);
     advance(800ms);
-    broker().refreshKey("k", "n1", 1000ms);  // now until 1800 ms
+    state().refreshKey("k", "n1", 1000ms);  // now until 1800 ms
     advance(999ms);
     EXPECT_EQ(read("k").first, R::Ok);
     advance(1ms);
     EXPECT_EQ(read("k").first, R::Missing);
 }
 
-TEST_F(MemoryBrokerExpiry, RefreshingAnotherOwnersKeyNeitherStealsNorExtendsIt) {
+TEST_F(MemoryClusterStateExpiry, RefreshingAnotherOwnersKeyNeitherStealsNorExtendsIt) {
     claim("k", "n1", 1000ms);
     advance(500ms);
-    broker().refreshKey("k", "n2", 10s);
+    state().refreshKey("k", "n2", 10s);
     EXPECT_EQ(read("k").second, "n1");
     advance(500ms);
     EXPECT_EQ(read("k").first, R::Missing);
 }
 
-TEST_F(MemoryBrokerExpiry, RefreshSetsAnExpiredKeyAgain) {
+TEST_F(MemoryClusterStateExpiry, RefreshSetsAnExpiredKeyAgain) {
     claim("k", "n1", 1000ms);
     advance(5s);
-    broker().refreshKey("k", "n2", 1000ms);  // n1 died; n2 may take the key over
+    state().refreshKey("k", "n2", 1000ms);  // n1 died; n2 may take the key over
     EXPECT_EQ(read("k"), std::make_pair(R::Ok, std::string("n2")));
     advance(1000ms);
     EXPECT_EQ(read("k").first, R::Missing);
 }
 
-TEST_F(MemoryBrokerExpiry, ReleaseIsTheOwnersOnlyAndAnExpiredKeyStaysGone) {
+TEST_F(MemoryClusterStateExpiry, ReleaseIsTheOwnersOnlyAndAnExpiredKeyStaysGone) {
     claim("k", "n1", 1000ms);
-    broker().releaseKey("k", "n2");
+    state().releaseKey("k", "n2");
     EXPECT_EQ(read("k").second, "n1");
-    broker().releaseKey("k", "n1");
+    state().releaseKey("k", "n1");
     EXPECT_EQ(read("k").first, R::Missing);
     claim("k", "n1", 1000ms);
     advance(1000ms);
-    broker().releaseKey("k", "n1");  // nothing to release: harmless
+    state().releaseKey("k", "n1");  // nothing to release: harmless
     EXPECT_EQ(read("k").first, R::Missing);
 }
 
-TEST_F(MemoryBrokerExpiry, ListingSkipsExpiredKeys) {
+TEST_F(MemoryClusterStateExpiry, ListingSkipsExpiredKeys) {
     claim("p:a", "n", 1000ms);
     claim("p:b", "n", 2000ms);
     claim("q:c", "n", 2000ms);
@@ -103,8 +104,8 @@ TEST_F(MemoryBrokerExpiry, ListingSkipsExpiredKeys) {
     EXPECT_TRUE(list("p:").empty());
 }
 
-TEST_F(MemoryBrokerExpiry, ExpiredKeysNobodyAsksForAreSweptByLaterClaims) {
-    auto& memory = dynamic_cast<MemoryBroker&>(broker());
+TEST_F(MemoryClusterStateExpiry, ExpiredKeysNobodyAsksForAreSweptByLaterClaims) {
+    auto& memory = dynamic_cast<MemoryClusterState&>(state());
     for (int i = 0; i < 100; ++i) claim("old:" + std::to_string(i), "n", 1000ms);
     advance(1000ms);
     for (int i = 0; i < 923; ++i) claim("new:" + std::to_string(i), "n", 10s);
@@ -113,27 +114,27 @@ TEST_F(MemoryBrokerExpiry, ExpiredKeysNobodyAsksForAreSweptByLaterClaims) {
     EXPECT_EQ(memory.keyCount(), 924u);
 }
 
-TEST_F(MemoryBrokerExpiry, AMapExpiresAsAWholeTtlAfterItsLastSet) {
-    broker().mapSet("m", "a", "1", 1000ms);
+TEST_F(MemoryClusterStateExpiry, AMapExpiresAsAWholeTtlAfterItsLastSet) {
+    state().mapSet("m", "a", "1", 1000ms);
     advance(600ms);
-    broker().mapSet("m", "b", "2", 1000ms);  // the whole map now lives until 1600 ms, "a" included
+    state().mapSet("m", "b", "2", 1000ms);  // the whole map now lives until 1600 ms, "a" included
     advance(999ms);
     EXPECT_EQ(map("m"), (Fields{{"a", "1"}, {"b", "2"}}));
     advance(1ms);
     EXPECT_TRUE(map("m").empty());
 }
 
-TEST_F(MemoryBrokerExpiry, ASetOnAnExpiredMapStartsItAfresh) {
-    broker().mapSet("m", "a", "1", 1000ms);
+TEST_F(MemoryClusterStateExpiry, ASetOnAnExpiredMapStartsItAfresh) {
+    state().mapSet("m", "a", "1", 1000ms);
     advance(1000ms);
-    broker().mapSet("m", "b", "2", 1000ms);  // "a" expired with the map: not revived
+    state().mapSet("m", "b", "2", 1000ms);  // "a" expired with the map: not revived
     EXPECT_EQ(map("m"), (Fields{{"b", "2"}}));
     bool done = false;
-    broker().mapSet("m", "c", "3", 1000ms, [&](R r) { done = r == R::Ok; });
+    state().mapSet("m", "c", "3", 1000ms, [&](R r) { done = r == R::Ok; });
     EXPECT_TRUE(done);
 }
 
-TEST_F(MemoryBrokerExpiry, TimersSeeTheClockAtTheirDueTime) {
+TEST_F(MemoryClusterStateExpiry, TimersSeeTheClockAtTheirDueTime) {
     // Expiry checked from a timer, as the services' heartbeats do.
     claim("k", "n1", 1000ms);
     std::vector<R> seen;
@@ -146,32 +147,27 @@ TEST_F(MemoryBrokerExpiry, TimersSeeTheClockAtTheirDueTime) {
     EXPECT_EQ(seen, (std::vector<R>{R::Ok, R::Missing, R::Missing}));
 }
 
-TEST(MemoryBrokerClock, UnattachedItUsesTheRealClock) {
-    MemoryBroker broker;
+TEST(MemoryClusterStateClock, UnattachedItUsesTheRealClock) {
+    MemoryClusterState state;
     R result = R::Unavailable;
-    broker.claimKey("k", "v", 60s, [&](R r) { result = r; });
+    state.claimKey("k", "v", 60s, [&](R r) { result = r; });
     EXPECT_EQ(result, R::Ok);
-    broker.readKey("k", [&](R r, const std::string&) { result = r; });
+    state.readKey("k", [&](R r, const std::string&) { result = r; });
     EXPECT_EQ(result, R::Ok);  // a minute of real time has not passed
 }
 
 // ---- ReconnectGrace ----
 
 namespace {
-// An engine whose connection epoch the test sets (RedisBroker counts its connections).
-class EpochBroker : public Broker {
-public:
-    void publish(const std::string&, const FramePtr&) override {}
-    void subscribe(const std::string&, BrokerListener*) override {}
-    void unsubscribe(const std::string&) override {}
-    std::uint64_t connectionEpoch() const override { return epoch; }
-    std::uint64_t epoch = 0;
+// An engine whose connection epoch the test sets (the Redis engine counts its connections).
+struct EpochState : ReconnectingClusterState {
+    EpochState() { epoch = 0; }
 };
 const std::chrono::steady_clock::time_point kStart{std::chrono::hours(1)};
 }  // namespace
 
 TEST(ReconnectGrace, NoGraceWithoutAReconnect) {
-    EpochBroker broker;
+    EpochState broker;
     ReconnectGrace grace;
     grace.observe(broker, kStart, 3s);  // the memory engine: epoch 0 forever
     EXPECT_FALSE(grace.active(kStart));
@@ -181,7 +177,7 @@ TEST(ReconnectGrace, NoGraceWithoutAReconnect) {
 }
 
 TEST(ReconnectGrace, AReconnectGivesOneTtlFromWhenItIsObserved) {
-    EpochBroker broker;
+    EpochState broker;
     ReconnectGrace grace;
     broker.epoch = 1;
     grace.observe(broker, kStart, 3s);
@@ -196,7 +192,7 @@ TEST(ReconnectGrace, AReconnectGivesOneTtlFromWhenItIsObserved) {
 }
 
 TEST(ReconnectGrace, EveryReconnectStartsAnotherGrace) {
-    EpochBroker broker;
+    EpochState broker;
     ReconnectGrace grace;
     broker.epoch = 2;  // first seen after a reconnect already happened
     grace.observe(broker, kStart, 3s);
