@@ -39,7 +39,7 @@ private:
     do {                                                                          \
         if (::snorky::log::Level::LEVEL >= ::snorky::log::level()) {              \
             std::ostringstream snorky_log_os_;                                    \
-            snorky_log_os_ << EXPR;                                               \
+            snorky_log_os_ << EXPR; /* NOLINT(bugprone-macro-parentheses): a << chain */ \
             ::snorky::log::write(::snorky::log::Level::LEVEL, snorky_log_os_.str()); \
         }                                                                         \
     } while (0)

@@ -354,19 +354,17 @@ void Link::issue(const std::vector<std::string_view>& argv, Completion complete)
 }
 
 void Link::send(const std::vector<std::string_view>& argv, Completion complete) {
-    bool wasEmpty = false, down = false;
+    bool wasEmpty = false;
     {
-        std::lock_guard guard(mutex_);
-        down = !up_ || stopping_;  // checked again here: the connection may have just dropped
-        if (!down) {
-            wasEmpty = commandBox_.empty() && outbox_.empty();
-            commandBox_.push_back({encode(argv), std::move(complete)});
+        std::unique_lock guard(mutex_);
+        if (!up_ || stopping_) {  // checked again here: the connection may have just dropped
+            guard.unlock();
+            // Answered at once (the caller holds the service lock), never left waiting for a reconnect.
+            if (auto task = complete(nullptr)) task();
+            return;
         }
-    }
-    if (down) {
-        // Answered at once (the caller holds the service lock), never left waiting for a reconnect.
-        if (auto task = complete(nullptr)) task();
-        return;
+        wasEmpty = commandBox_.empty() && outbox_.empty();
+        commandBox_.push_back({encode(argv), std::move(complete)});
     }
     if (wasEmpty) wake();
 }

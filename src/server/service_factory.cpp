@@ -1,6 +1,7 @@
 #include "server/service_factory.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "snorky/services/auth.hpp"
@@ -72,7 +73,7 @@ void addDataSync(ServiceFactory& factory) {
         DataSyncService::Options options;
         double timeout = o.number("acquire_timeout", options.acquireTimeout.count() / 1000.0);
         if (!(timeout > 0) || timeout > 86400) o.fail("option 'acquire_timeout' must be seconds between 0 and 86400");
-        options.acquireTimeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000 + 0.5));
+        options.acquireTimeout = std::chrono::milliseconds(std::llround(timeout * 1000));
         auto count = [&o](const char* key, std::size_t fallback) {
             return static_cast<std::size_t>(o.integer(key, static_cast<std::int64_t>(fallback), 1));
         };
