@@ -188,24 +188,16 @@ void DataSyncService::publish(const Delta& delta) {
     // Serialized once: subscribers of an insert or delete (and those staying
     // in the view on an update) all get this very frame.
     FramePtr frame = deltaFrame(delta);
-    // Cleared however publish() ends: a stale pointer could match a later
-    // frame allocated at the same address.
-    struct LocalDelta {
-        DataSyncService& service;
-        ~LocalDelta() {
-            service.localDelta_ = nullptr;
-            service.localFrame_ = nullptr;
-        }
-    } local{*this};
-    localDelta_ = &delta;
-    localFrame_ = frame.get();
     node().broker().publish(topicFor(delta.model), frame, nullptr);
+    // This node's subscribers: routed from the delta at hand (the engine's
+    // local delivery of this frame is skipped, so it is never parsed back).
+    route(delta, frame);
 }
 
 // ---- routing ----
 
-void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
-    if (localDelta_ && frame.get() == localFrame_) return route(*localDelta_, frame);
+void DataSyncService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) {
+    if (origin.local && topic != controlTopic_) return;  // a delta of ours: publish() routed it
     try {
         json::value envelope = json::parse(frame->payload());
         if (topic == controlTopic_) return onControl(envelope.at("message"));

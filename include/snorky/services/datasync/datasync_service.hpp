@@ -127,10 +127,6 @@ private:
     std::uint64_t epoch_ = 0;
     std::vector<datasync::Subscription*> touched_;
     std::vector<datasync::Subscription*> overflowed_;
-    // The delta being published here, so the in-process broker's echo of it
-    // is routed without parsing the frame back.
-    const datasync::Delta* localDelta_ = nullptr;
-    const Frame* localFrame_ = nullptr;
 
     std::uint64_t overflows_ = 0;
     log::RateLimit overflowLog_;

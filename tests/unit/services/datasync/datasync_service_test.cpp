@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -16,13 +17,54 @@ namespace {
 
 json::value j(const char* text) { return json::parse(text); }
 
+// Records what goes through the broker, then delivers like MemoryBroker; it
+// can also play another node (deliverFromAnotherNode: no sender, not local).
+class RecordingBroker : public Broker {
+public:
+    void attach(Node& node) override { inner.attach(node); }
+    void close() override {}
+    json::object health() const override { return inner.health(); }
+    const std::string& nodeId() const override { return inner.nodeId(); }
+    void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override {
+        published.push_back(topic);
+        inner.publishConfirmed(topic, frame, std::move(confirmed));
+    }
+    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
+        published.push_back(topic);
+        inner.publish(topic, frame, sender);
+    }
+    void subscribe(const std::string& topic, BrokerListener* listener) override {
+        subscribed.insert(topic);
+        listeners[topic] = listener;
+        inner.subscribe(topic, listener);
+    }
+    void unsubscribe(const std::string& topic) override {
+        subscribed.erase(topic);
+        listeners.erase(topic);
+        inner.unsubscribe(topic);
+    }
+    void deliverFromAnotherNode(const std::string& topic, const FramePtr& frame) {
+        listeners.at(topic)->onBrokerMessage(topic, frame, Origin{});
+    }
+    MemoryBroker inner;
+    std::vector<std::string> published;
+    std::set<std::string> subscribed;
+    std::map<std::string, BrokerListener*> listeners;
+};
+
 struct DataSyncTest : ::testing::Test {
-    TestNode t;
+    RecordingBroker* broker = nullptr;  // owned by t's node
+    TestNode t{recordingEngine()};
     std::shared_ptr<DataSyncService> datasync;
     std::shared_ptr<DataSyncBackend> backend;
     FakeClientPtr server = FakeClient::make(), alice = FakeClient::make(), bob = FakeClient::make();
 
     void SetUp() override { build(DataSyncService::Options{}); }
+    Engine recordingEngine() {
+        auto owned = std::make_unique<RecordingBroker>();
+        broker = owned.get();
+        return Engine{std::move(owned), nullptr};  // the memory ClusterState
+    }
 
     void build(DataSyncService::Options options) {
         if (datasync) {
@@ -342,43 +384,15 @@ TEST_F(DataSyncTest, ModelWithoutDealerReachesNobody) {
 
 TEST_F(DataSyncTest, DeltasFromAnotherNodeAreRoutedFromTheFrame) {
     acquire(alice, authorize(kTeam7Open).c_str());
-    // What a remote node's publish looks like here: a frame we did not build.
+    // What a remote node's publish looks like here: a frame we did not build,
+    // delivered by the engine without a sender and not as a local delivery.
     json::object message{{"type", "delta"},
                          {"delta", j(R"({"type": "update", "model": "task", "newData": {"team": 7, "done": false},
                                         "oldData": {"team": 6, "done": false}})")}};
-    t.node.broker().publish("datasync:datasync:task", Frame::envelope("datasync", message), nullptr);
+    broker->deliverFromAnotherNode("datasync:datasync:task", Frame::envelope("datasync", message));
     EXPECT_EQ(alice->messages(), std::vector<json::value>{delta(R"({"type": "insert", "model": "task", "data": {"team": 7, "done": false}})")});
 }
 
-namespace {
-// Records what goes through the broker, then delivers like MemoryBroker.
-class RecordingBroker : public Broker {
-public:
-    void attach(Node& node) override { inner.attach(node); }
-    void close() override {}
-    json::object health() const override { return inner.health(); }
-    const std::string& nodeId() const override { return inner.nodeId(); }
-    void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override {
-        published.push_back(topic);
-        inner.publishConfirmed(topic, frame, std::move(confirmed));
-    }
-    void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override {
-        published.push_back(topic);
-        inner.publish(topic, frame, sender);
-    }
-    void subscribe(const std::string& topic, BrokerListener* listener) override {
-        subscribed.insert(topic);
-        inner.subscribe(topic, listener);
-    }
-    void unsubscribe(const std::string& topic) override {
-        subscribed.erase(topic);
-        inner.unsubscribe(topic);
-    }
-    MemoryBroker inner;
-    std::vector<std::string> published;
-    std::set<std::string> subscribed;
-};
-}  // namespace
 
 TEST(DataSyncBroker, DeltasGoThroughTheBrokerByModel) {
     ManualTimers timers;
