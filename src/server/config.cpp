@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "server/connect_tokens.hpp"
+#include "server/toml_guard.hpp"
 #include "snorky/log.hpp"
 #include "transport/trusted_proxies.hpp"
 
@@ -119,6 +120,8 @@ std::string readKeyFile(const std::string& path, const Options& options) {
 }  // namespace
 
 Config parseConfig(const std::string& text, const std::string& source) {
+    if (auto unsafe = findUnsafeToml(text))
+        throw ConfigError(source + ":" + std::to_string(unsafe->line) + ": " + unsafe->message);
     toml::table root;
     try {
         root = toml::parse(text, source);
