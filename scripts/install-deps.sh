@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server curl python3
   chromium
+  # The Django integration (clients/python/snorky/backend/django) and its example.
+  python3-django python3-djangorestframework python3-django-cors-headers
 )
 packages+=("$@")
 

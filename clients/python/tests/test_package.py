@@ -25,7 +25,8 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(build.returncode, 0, build.stderr)
             wheel = os.path.join(out, build.stdout.strip().splitlines()[-1])
             names = zipfile.ZipFile(wheel).namelist()
-            for expected in ("snorky/__init__.py", "snorky/backend.py", "snorky/py.typed", "snorky/VERSION"):
+            for expected in ("snorky/__init__.py", "snorky/backend/__init__.py", "snorky/backend/django/__init__.py",
+                             "snorky/backend/django/rest_framework.py", "snorky/py.typed", "snorky/VERSION"):
                 self.assertIn(expected, names)
             # Import from the wheel alone (pure Python wheels are importable zips).
             check = subprocess.run(
