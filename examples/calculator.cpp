@@ -6,7 +6,7 @@
 //   {"service":"calculator","message":{"command":"sum","params":{"a":2,"b":3},"callId":1}}
 //   {"service":"calculator","message":{"command":"log","params":{"x":8,"base":2},"callId":2}}
 #include <cmath>
-#include <snorky/rpc_service.hpp>
+#include <snorky/core/rpc_service.hpp>
 #include <snorky/transport/server.hpp>
 #include <string>
 

@@ -7,7 +7,7 @@
 // (canonical keys parse back, equality is reflexive).
 #include <cmath>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky::fuzz {
 

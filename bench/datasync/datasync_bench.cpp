@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "snorky/broker.hpp"
-#include "snorky/node.hpp"
-#include "snorky/service_registry.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/node.hpp"
+#include "snorky/core/service_registry.hpp"
 #include "snorky/services/datasync/datasync_service.hpp"
 
 using namespace snorky;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "snorky/envelope.hpp"
-#include "snorky/errors.hpp"
+#include "snorky/protocol/envelope.hpp"
+#include "snorky/protocol/errors.hpp"
 #include "targets/http_feed.hpp"
 #include "transport/backend_request.hpp"
 

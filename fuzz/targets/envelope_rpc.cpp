@@ -1,5 +1,5 @@
 // Envelope decoding and RPC params checking (src/protocol/envelope.cpp,
-// src/core/rpc_service.cpp) plus the JSON helpers (src/core/json.cpp): the
+// src/core/rpc_service.cpp) plus the JSON helpers (src/protocol/json.cpp): the
 // input is one inbound text message, processed by a registry that holds an
 // RpcService with a command for every param type. The handlers use the
 // typed accessors, canonicalJson and findPath the way services do.
@@ -7,8 +7,8 @@
 
 #include "finite.hpp"
 #include "fuzz_check.hpp"
-#include "snorky/log.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/log.hpp"
+#include "snorky/core/rpc_service.hpp"
 #include "support/fake_client.hpp"
 
 using namespace snorky;

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 #include "snorky/services/identity_tokens.hpp"
 
 using namespace snorky;

@@ -1,9 +1,9 @@
-// The engine URL parser (RedisBrokerOptions::fromUrl, src/broker): anything
+// The engine URL parser (RedisBrokerOptions::fromUrl, src/engines): anything
 // but a clear std::invalid_argument, or options out of their ranges, is a bug.
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "snorky/redis_broker.hpp"
+#include "snorky/engines/redis_broker.hpp"
 
 using namespace snorky;
 

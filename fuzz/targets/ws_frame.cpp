@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "snorky/utf8.hpp"
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/utf8.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 
 using namespace snorky;
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 #include "targets/http_feed.hpp"
 #include "transport/static_files.hpp"
 #include "transport/upgrade_request.hpp"

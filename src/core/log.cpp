@@ -1,4 +1,4 @@
-#include "snorky/log.hpp"
+#include "snorky/core/log.hpp"
 
 #include <atomic>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "snorky/memory_broker.hpp"
+#include "snorky/core/memory_broker.hpp"
 
 namespace snorky {
 

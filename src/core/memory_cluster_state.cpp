@@ -1,6 +1,6 @@
-#include "snorky/memory_cluster_state.hpp"
+#include "snorky/core/memory_cluster_state.hpp"
 
-#include "snorky/node.hpp"
+#include "snorky/core/node.hpp"
 
 namespace snorky {
 

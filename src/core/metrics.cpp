@@ -1,4 +1,4 @@
-#include "snorky/metrics.hpp"
+#include "snorky/core/metrics.hpp"
 
 namespace snorky {
 

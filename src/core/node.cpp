@@ -1,7 +1,7 @@
-#include "snorky/node.hpp"
+#include "snorky/core/node.hpp"
 
-#include "snorky/memory_broker.hpp"
-#include "snorky/memory_cluster_state.hpp"
+#include "snorky/core/memory_broker.hpp"
+#include "snorky/core/memory_cluster_state.hpp"
 
 namespace snorky {
 

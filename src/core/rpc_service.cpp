@@ -1,7 +1,7 @@
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/rpc_service.hpp"
 
-#include "snorky/errors.hpp"
-#include "snorky/log.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/log.hpp"
 
 namespace snorky {
 

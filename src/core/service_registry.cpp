@@ -1,9 +1,9 @@
-#include "snorky/service_registry.hpp"
+#include "snorky/core/service_registry.hpp"
 
 #include <mutex>
 #include <stdexcept>
 
-#include "snorky/envelope.hpp"
+#include "snorky/protocol/envelope.hpp"
 
 namespace snorky {
 

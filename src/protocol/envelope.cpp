@@ -1,4 +1,4 @@
-#include "snorky/envelope.hpp"
+#include "snorky/protocol/envelope.hpp"
 
 namespace snorky {
 
@@ -18,14 +18,18 @@ std::variant<Envelope, DropReason> parseEnvelope(std::string_view text) {
     return Envelope{std::string(service->value().as_string()), std::move(message->value())};
 }
 
-std::string serializeEnvelope(std::string_view service, const json::value& message) {
-    std::string out;
-    out.reserve(32 + service.size());
+void appendEnvelope(std::string_view service, const json::value& message, std::string& out) {
     out += "{\"service\":";
     out += json::serialize(json::string_view(service.data(), service.size()));
     out += ",\"message\":";
     appendJson(message, out);
     out += '}';
+}
+
+std::string serializeEnvelope(std::string_view service, const json::value& message) {
+    std::string out;
+    out.reserve(32 + service.size());
+    appendEnvelope(service, message, out);
     return out;
 }
 

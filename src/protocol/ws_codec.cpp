@@ -1,11 +1,11 @@
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <cstring>
 
-#include "snorky/utf8.hpp"
+#include "snorky/protocol/utf8.hpp"
 
 namespace snorky::ws {
 

@@ -10,7 +10,7 @@
 
 #include "server/connect_tokens.hpp"
 #include "server/toml_guard.hpp"
-#include "snorky/log.hpp"
+#include "snorky/core/log.hpp"
 #include "transport/trusted_proxies.hpp"
 
 namespace snorky::server {

@@ -9,7 +9,7 @@
 
 #include "server/options.hpp"
 #include "server/service_factory.hpp"
-#include "snorky/redis_broker.hpp"
+#include "snorky/engines/redis_broker.hpp"
 #include "snorky/transport/server.hpp"
 
 namespace snorky::server {

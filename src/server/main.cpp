@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "server/config.hpp"
-#include "snorky/log.hpp"
+#include "snorky/core/log.hpp"
 
 using namespace snorky;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky::server {
 

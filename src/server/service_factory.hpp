@@ -1,13 +1,15 @@
 #pragma once
-// Builds services from config entries by type name ("pubsub", "chat", ...).
-// Each service area adds its types in service_factory.cpp; C++ users can add
-// their own before loading the config.
+// Builds services from config entries by type name ("pubsub", "chat", ...):
+// the types of the `snorky` binary, each added in service_factory.cpp. This
+// is the binary's own plumbing, not an API: a program with a service type of
+// its own is written against the public headers instead (snorky::Server plus
+// an RpcService subclass, as examples/calculator.cpp).
 #include <functional>
 #include <map>
 #include <string>
 
 #include "server/options.hpp"
-#include "snorky/service.hpp"
+#include "snorky/core/service.hpp"
 
 namespace snorky::server {
 

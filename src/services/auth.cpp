@@ -1,6 +1,6 @@
 #include "snorky/services/auth.hpp"
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

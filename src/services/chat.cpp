@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "snorky/errors.hpp"
-#include "snorky/node.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/node.hpp"
 
 namespace snorky {
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "snorky/node.hpp"
+#include "snorky/core/node.hpp"
 
 namespace snorky {
 

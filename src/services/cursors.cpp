@@ -6,8 +6,8 @@
 #include <memory>
 #include <random>
 
-#include "snorky/errors.hpp"
-#include "snorky/node.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/node.hpp"
 
 namespace snorky {
 

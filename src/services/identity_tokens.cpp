@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

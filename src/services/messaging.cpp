@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "snorky/errors.hpp"
-#include "snorky/log.hpp"
-#include "snorky/node.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/log.hpp"
+#include "snorky/core/node.hpp"
 
 namespace snorky {
 

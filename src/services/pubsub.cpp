@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

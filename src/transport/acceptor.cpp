@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "snorky/log.hpp"
+#include "snorky/core/log.hpp"
 
 namespace snorky {
 

@@ -1,4 +1,4 @@
-#include "snorky/transport/asio_timers.hpp"
+#include "transport/asio_timers.hpp"
 
 namespace snorky {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "snorky/service_registry.hpp"
+#include "snorky/core/service_registry.hpp"
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
 

@@ -1,6 +1,6 @@
 #include "transport/backend_request.hpp"
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -12,8 +12,8 @@
 #include <map>
 #include <thread>
 
-#include "snorky/log.hpp"
-#include "snorky/transport/asio_timers.hpp"
+#include "snorky/core/log.hpp"
+#include "transport/asio_timers.hpp"
 #include "transport/backend_listener.hpp"
 #include "transport/worker.hpp"
 #include "transport/ws_listener.hpp"

@@ -1,6 +1,6 @@
 #include "transport/static_files.hpp"
 
-#include "snorky/log.hpp"
+#include "snorky/core/log.hpp"
 
 #include <fstream>
 #include <mutex>

@@ -4,7 +4,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 #include "snorky/transport/server.hpp"
 
 namespace snorky {

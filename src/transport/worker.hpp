@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "snorky/frame.hpp"
-#include "snorky/metrics.hpp"
+#include "snorky/protocol/frame.hpp"
+#include "snorky/core/metrics.hpp"
 
 namespace snorky {
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "snorky/service_registry.hpp"
+#include "snorky/core/service_registry.hpp"
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
 #include "transport/connection_limits.hpp"

@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "snorky/envelope.hpp"
-#include "snorky/errors.hpp"
-#include "snorky/log.hpp"
-#include "snorky/utf8.hpp"
+#include "snorky/protocol/envelope.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/log.hpp"
+#include "snorky/protocol/utf8.hpp"
 #include "transport/upgrade_request.hpp"
 #include "transport/ws_listener.hpp"
 

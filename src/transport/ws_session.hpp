@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "snorky/client.hpp"
-#include "snorky/ws_codec.hpp"
+#include "snorky/core/client.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 #include "transport/connection_limits.hpp"
 #include "transport/rate_limiter.hpp"
 #include "transport/worker.hpp"

@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/rpc_service.hpp"
 #include "snorky/transport/server.hpp"
 #include "support/clients.hpp"
 #include "support/probes.hpp"

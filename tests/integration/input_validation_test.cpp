@@ -9,7 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 #include "support/clients.hpp"
 #include "support/server_process.hpp"
 

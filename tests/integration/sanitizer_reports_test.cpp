@@ -24,7 +24,7 @@ TEST(SanitizerReports, EachKindIsFoundWithAnExcerptFromItsFirstLine) {
     EXPECT_NE(findSanitizerReport("==7==ERROR: LeakSanitizer: detected memory leaks\n"), "");
     EXPECT_NE(findSanitizerReport("==================\nWARNING: ThreadSanitizer: data race (pid=9)\n"), "");
     EXPECT_NE(findSanitizerReport("ThreadSanitizer:DEADLYSIGNAL\n==9==ERROR: ThreadSanitizer: SEGV on unknown address\n"), "");
-    EXPECT_NE(findSanitizerReport("/src/core/json.cpp:42:17: runtime error: 1e+300 is outside the range of "
+    EXPECT_NE(findSanitizerReport("/src/protocol/json.cpp:42:17: runtime error: 1e+300 is outside the range of "
                                   "representable values of type 'long int'\n"),
               "");
     EXPECT_NE(findSanitizerReport("/a dir/with spaces/x.cpp:1:2: runtime error: load of misaligned address"), "");

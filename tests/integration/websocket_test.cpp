@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 #include "support/clients.hpp"
 #include "support/probes.hpp"
 #include "support/server_process.hpp"

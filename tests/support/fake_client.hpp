@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "snorky/client.hpp"
-#include "snorky/clock.hpp"
-#include "snorky/envelope.hpp"
-#include "snorky/memory_broker.hpp"
-#include "snorky/memory_cluster_state.hpp"
-#include "snorky/node.hpp"
-#include "snorky/service_registry.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/core/client.hpp"
+#include "snorky/core/clock.hpp"
+#include "snorky/protocol/envelope.hpp"
+#include "snorky/core/memory_broker.hpp"
+#include "snorky/core/memory_cluster_state.hpp"
+#include "snorky/core/node.hpp"
+#include "snorky/core/service_registry.hpp"
+#include "snorky/core/timers.hpp"
 
 namespace snorky::testing {
 

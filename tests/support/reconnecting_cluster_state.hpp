@@ -5,7 +5,7 @@
 // is MemoryClusterState's.
 #include <cstdint>
 
-#include "snorky/memory_cluster_state.hpp"
+#include "snorky/core/memory_cluster_state.hpp"
 
 namespace snorky::testing {
 

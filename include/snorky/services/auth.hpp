@@ -14,8 +14,8 @@
 #include <chrono>
 #include <string>
 
-#include "snorky/log.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/log.hpp"
+#include "snorky/core/rpc_service.hpp"
 #include "snorky/services/identity_tokens.hpp"
 
 namespace snorky {

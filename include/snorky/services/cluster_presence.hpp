@@ -29,10 +29,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "snorky/broker.hpp"
-#include "snorky/cluster_state.hpp"
-#include "snorky/json.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/cluster_state.hpp"
+#include "snorky/protocol/json.hpp"
+#include "snorky/core/timers.hpp"
 
 namespace snorky {
 

@@ -25,9 +25,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snorky/broker.hpp"
-#include "snorky/cluster_state.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/cluster_state.hpp"
+#include "snorky/core/rpc_service.hpp"
 #include "snorky/services/cluster_presence.hpp"
 
 namespace snorky {

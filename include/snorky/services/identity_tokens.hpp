@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky {
 

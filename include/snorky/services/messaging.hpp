@@ -18,10 +18,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snorky/broker.hpp"
-#include "snorky/cluster_state.hpp"
-#include "snorky/rpc_service.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/cluster_state.hpp"
+#include "snorky/core/rpc_service.hpp"
+#include "snorky/core/timers.hpp"
 
 namespace snorky {
 

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snorky/broker.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/rpc_service.hpp"
 
 namespace snorky {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "snorky/engine.hpp"
-#include "snorky/node.hpp"
-#include "snorky/service_registry.hpp"
+#include "snorky/core/engine.hpp"
+#include "snorky/core/node.hpp"
+#include "snorky/core/service_registry.hpp"
 
 namespace snorky {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 #include "snorky/services/datasync/token.hpp"
 
 namespace snorky {

@@ -1,7 +1,7 @@
 #include "snorky/services/datasync/delta.hpp"
 
-#include "snorky/errors.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/protocol/errors.hpp"
+#include "snorky/core/rpc_service.hpp"
 
 namespace snorky::datasync {
 

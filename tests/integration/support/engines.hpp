@@ -8,8 +8,8 @@
 #include <type_traits>
 
 #include "support/redis_process.hpp"
-#include "snorky/engine.hpp"
-#include "snorky/redis_broker.hpp"
+#include "snorky/core/engine.hpp"
+#include "snorky/engines/redis_broker.hpp"
 
 namespace snorky::testing {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "snorky/broker.hpp"
+#include "snorky/core/broker.hpp"
 
 namespace snorky::it {
 

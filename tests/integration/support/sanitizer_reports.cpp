@@ -8,7 +8,7 @@ namespace snorky::it {
 
 namespace {
 
-// UBSan: "src/core/json.cpp:42:17: runtime error: ..." (the path may hold spaces).
+// UBSan: "src/protocol/json.cpp:42:17: runtime error: ..." (the path may hold spaces).
 bool isUbsanLine(std::string_view line) {
     auto at = line.find(": runtime error: ");
     if (at == std::string_view::npos) return false;

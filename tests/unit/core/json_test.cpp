@@ -1,4 +1,4 @@
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/rpc_service.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "snorky/service_registry.hpp"
+#include "snorky/core/service_registry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "snorky/envelope.hpp"
+#include "snorky/protocol/envelope.hpp"
 
 #include <gtest/gtest.h>
 
-#include "snorky/frame.hpp"
+#include "snorky/protocol/frame.hpp"
 
 #include <limits>
 

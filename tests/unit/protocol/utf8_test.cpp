@@ -1,4 +1,4 @@
-#include "snorky/utf8.hpp"
+#include "snorky/protocol/utf8.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "snorky/ws_codec.hpp"
+#include "snorky/protocol/ws_codec.hpp"
 
 #include <gtest/gtest.h>
 

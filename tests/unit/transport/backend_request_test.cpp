@@ -5,7 +5,7 @@
 
 #include <boost/beast/http/parser.hpp>
 
-#include "snorky/errors.hpp"
+#include "snorky/protocol/errors.hpp"
 
 using namespace snorky;
 namespace http = boost::beast::http;

@@ -32,9 +32,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snorky/broker.hpp"
-#include "snorky/log.hpp"
-#include "snorky/rpc_service.hpp"
+#include "snorky/core/broker.hpp"
+#include "snorky/core/log.hpp"
+#include "snorky/core/rpc_service.hpp"
 #include "snorky/services/datasync/dealers.hpp"
 #include "snorky/services/datasync/delta.hpp"
 #include "snorky/services/datasync/subscription.hpp"

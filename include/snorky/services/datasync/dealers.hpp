@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 #include "snorky/services/datasync/filter.hpp"
 #include "snorky/services/datasync/subscription.hpp"
 

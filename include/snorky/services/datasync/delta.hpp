@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky::datasync {
 

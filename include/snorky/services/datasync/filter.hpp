@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "snorky/json.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky::datasync {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "snorky/client.hpp"
-#include "snorky/frame.hpp"
-#include "snorky/json.hpp"
-#include "snorky/timers.hpp"
+#include "snorky/core/client.hpp"
+#include "snorky/protocol/frame.hpp"
+#include "snorky/protocol/json.hpp"
+#include "snorky/core/timers.hpp"
 
 namespace snorky::datasync {
 

@@ -1,0 +1,73 @@
+#pragma once
+// A Broker carries messages between nodes. Services publish on a topic; every
+// node that subscribed to the topic (this one included) gets the frame back
+// through its listener and fans it out to its local clients. The embedded
+// MemoryBroker (memory_broker.hpp) delivers in-process; the Redis engine
+// (redis_broker.hpp) changes a config line, not the services. The state the
+// nodes share besides messages is the ClusterState's (cluster_state.hpp).
+#include <functional>
+#include <string>
+
+#include "snorky/protocol/frame.hpp"
+#include "snorky/protocol/json.hpp"
+
+namespace snorky {
+
+class Client;
+class Node;
+
+// Where a delivery comes from. A publish names its acting client (the local
+// connection whose command caused it) or none (a backend call, a timer); the
+// engine hands that to this node's listener in the publish call itself
+// (`local`). A delivery from another node has no sender. "Everyone but the
+// sender" is then a comparison in the listener, not a flag around the call.
+struct Origin {
+    const Client* sender = nullptr;  // compared, never dereferenced: it may be gone by a later delivery
+    bool local = false;              // this node's own publish, delivered synchronously
+    bool isSender(const Client* client) const { return sender != nullptr && client == sender; }
+};
+
+class BrokerListener {
+public:
+    virtual ~BrokerListener() = default;
+    // Called with the node's service lock held.
+    virtual void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) = 0;
+};
+
+class Broker {
+public:
+    virtual ~Broker() = default;
+    // Called once by the Node that owns the broker, before any other call. A
+    // broker that delivers from its own thread takes node.serviceLock() to
+    // call listeners.
+    virtual void attach(Node& node) = 0;
+    // Stops deliveries: once it returns, no listener is called again. Call
+    // WITHOUT the service lock (a delivery may be waiting for it), before the
+    // services are destroyed. Idempotent.
+    virtual void close() = 0;
+    // Engine state for GET /health, e.g. {"engine":"memory"}. Any thread.
+    virtual json::object health() const = 0;
+    // This node's id, unique in the cluster: a topic named after it reaches
+    // this node only ("one node" addressing, e.g. a direct message); cluster
+    // state entries name their node with it. Any thread.
+    virtual const std::string& nodeId() const = 0;
+
+    // The calls below are made with the node's service lock held.
+
+    // To this node's listener of the topic before it returns, with `sender`
+    // (the acting local client, or nullptr) in its Origin; to every other
+    // node's listener later, without.
+    virtual void publish(const std::string& topic, const FramePtr& frame, const Client* sender) = 0;
+    // publish() without a sender, then `confirmed` (with the service lock held,
+    // during the call or later) once the engine has taken the message: with
+    // Redis, once the PUBLISH is answered, so every node receives it before
+    // anything published after `confirmed(true)`; false: other nodes will not
+    // get it.
+    using Confirmed = std::function<void(bool taken)>;
+    virtual void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) = 0;
+    // Declares local interest in a topic; one listener per topic.
+    virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;
+    virtual void unsubscribe(const std::string& topic) = 0;
+};
+
+}  // namespace snorky

@@ -1,0 +1,45 @@
+#include "snorky/engines/redis_broker.hpp"
+
+#include "engines/redis_link.hpp"
+#include "snorky/engines/redis_cluster_state.hpp"
+
+namespace snorky {
+
+Engine redisEngine(RedisBrokerOptions options) {
+    auto link = std::make_shared<redis::Link>(std::move(options));
+    return Engine{std::make_unique<RedisBroker>(link), std::make_unique<RedisClusterState>(link)};
+}
+
+RedisBroker::RedisBroker(std::shared_ptr<redis::Link> link) : link_(std::move(link)) {}
+
+RedisBroker::~RedisBroker() { close(); }
+
+void RedisBroker::attach(Node& node) { link_->attach(node); }
+
+void RedisBroker::close() { link_->close(); }
+
+json::object RedisBroker::health() const {
+    return {{"engine", "redis"}, {"redis", link_->up() ? "connected" : "down"}};
+}
+
+bool RedisBroker::connected() const { return link_->up(); }
+
+const std::string& RedisBroker::nodeId() const { return link_->nodeId(); }
+
+void RedisBroker::publish(const std::string& topic, const FramePtr& frame, const Client* sender) {
+    link_->publish(topic, frame, sender, nullptr, nullptr);
+}
+
+void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) {
+    auto onReply = [confirmed](const redisReply* r) {
+        bool taken = r && r->type != REDIS_REPLY_ERROR;
+        return std::function<void()>([confirmed, taken] { confirmed(taken); });
+    };
+    link_->publish(topic, frame, nullptr, onReply, [&confirmed] { confirmed(false); });
+}
+
+void RedisBroker::subscribe(const std::string& topic, BrokerListener* listener) { link_->subscribe(topic, listener); }
+
+void RedisBroker::unsubscribe(const std::string& topic) { link_->unsubscribe(topic); }
+
+}  // namespace snorky

@@ -1,0 +1,2 @@
+// Must not compile: core/ never sees a service.
+#include "snorky/services/pubsub.hpp"

@@ -1,0 +1,2 @@
+// Must not compile: services never see a socket (transport/ is above them).
+#include "snorky/transport/server.hpp"
