@@ -26,6 +26,14 @@ std::string Metrics::render() const {
     counter("engine_dropped_total", "Messages not sent to other nodes (engine down or backlog full).", engineDropped);
     counter("engine_disconnects_total", "Times the connection to the scale-out engine was lost or refused.", engineDisconnects);
     counter("engine_reconnects_total", "Times the connection to the scale-out engine came back.", engineReconnects);
+    counter("memory_trims_total", "Times freed memory was handed back to the system (memory_trim_interval).", memoryTrims);
+    auto seconds = [](std::uint64_t micros) { return std::to_string(static_cast<double>(micros) / 1e6); };
+    out += "# HELP snorky_memory_trim_seconds_total Time spent handing freed memory back to the system.\n";
+    out += "# TYPE snorky_memory_trim_seconds_total counter\n";
+    out += "snorky_memory_trim_seconds_total " + seconds(memoryTrimMicros.load()) + "\n";
+    out += "# HELP snorky_memory_trim_max_seconds The longest single hand-back so far.\n";
+    out += "# TYPE snorky_memory_trim_max_seconds gauge\n";
+    out += "snorky_memory_trim_max_seconds " + seconds(memoryTrimMaxMicros.load()) + "\n";
     out += "# HELP snorky_engine_up 1 while connected to the scale-out engine (0 with the in-memory broker).\n";
     out += "# TYPE snorky_engine_up gauge\n";
     out += "snorky_engine_up " + std::to_string(engineUp.load()) + "\n";

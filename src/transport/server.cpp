@@ -41,12 +41,19 @@ void raiseFileLimit() {
 // Returns the free pages of every malloc arena to the system. glibc only
 // gives back the top of the main heap on its own; the pages freed in the
 // middle of an arena after a peak stay resident until trimmed.
-void releaseFreeMemory() {
+// It runs beside the workers (it takes no lock of ours, only glibc's arena
+// locks, briefly each): /metrics shows how long it takes.
+void releaseFreeMemory(Metrics& metrics) {
 #if defined(__GLIBC__)
     auto started = std::chrono::steady_clock::now();
     malloc_trim(0);
-    SNORKY_LOG(Debug, "malloc_trim took " << std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::steady_clock::now() - started).count() << " us");
+    auto micros = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+    metrics.memoryTrims.fetch_add(1, std::memory_order_relaxed);
+    metrics.memoryTrimMicros.fetch_add(micros, std::memory_order_relaxed);
+    if (micros > metrics.memoryTrimMaxMicros.load(std::memory_order_relaxed))
+        metrics.memoryTrimMaxMicros.store(micros, std::memory_order_relaxed);  // only this thread writes it
+    SNORKY_LOG(Debug, "malloc_trim took " << micros << " us");
 #endif
 }
 }  // namespace
@@ -158,7 +165,7 @@ void Server::wait() {
         if (memoryTrimInterval.count() <= 0) impl_->stateChanged.wait(lock, stopping);
         else while (!impl_->stateChanged.wait_for(lock, memoryTrimInterval, stopping)) {
             lock.unlock();
-            releaseFreeMemory();
+            releaseFreeMemory(impl_->node->metrics());
             lock.lock();
         }
         if (impl_->finished) return;

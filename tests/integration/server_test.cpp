@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "support/clients.hpp"
+#include "support/probes.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
@@ -94,4 +95,19 @@ registry = "second"
     first.call("chat_pubsub", "subscribe", {{"channel", 1}});
     EXPECT_TRUE(first.silentFor());
     EXPECT_EQ(first.request("pubsub", "subscribe", {{"channel", 1}}).at("type"), "response");
+}
+
+// [server] memory_trim_interval: the allocator is trimmed on that interval
+// beside the workers, and /metrics says how often and how long it took.
+TEST(Server, TrimsFreedMemoryOnItsIntervalAndReportsItInMetrics) {
+    std::string config = basicConfig();
+    config.replace(config.find("[server]\n"), 9, "[server]\nmemory_trim_interval = 1\n");
+    ServerProcess server(config);
+    WsClient client(server.frontendPort());
+    client.request("pubsub", "subscribe", {{"channel", 1}});
+    EXPECT_TRUE(waitUntil([&] { return metric(server.backendPort(), "memory_trims_total").value_or(0) >= 2; },
+                          std::chrono::seconds(10), std::chrono::milliseconds(100)));
+    EXPECT_TRUE(metric(server.backendPort(), "memory_trim_seconds_total").has_value());
+    EXPECT_TRUE(metric(server.backendPort(), "memory_trim_max_seconds").has_value());
+    EXPECT_EQ(server.terminate(), 0);
 }

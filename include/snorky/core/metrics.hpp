@@ -27,6 +27,10 @@ struct Metrics {
     std::atomic<std::uint64_t> engineDisconnects{0};   // connection to the engine lost (or never made)
     std::atomic<std::uint64_t> engineReconnects{0};    // connection re-established after a loss
     std::atomic<int> engineUp{0};                      // 1 while connected (gauge)
+    // Returning freed memory to the system ([server] memory_trim_interval).
+    std::atomic<std::uint64_t> memoryTrims{0};
+    std::atomic<std::uint64_t> memoryTrimMicros{0};     // time spent in them
+    std::atomic<std::uint64_t> memoryTrimMaxMicros{0};  // the longest one (gauge)
 
     std::int64_t connectionsOpen() const {
         return static_cast<std::int64_t>(connectionsOpened.load()) -
