@@ -1,7 +1,7 @@
 #include "snorky/core/rpc_service.hpp"
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/log.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

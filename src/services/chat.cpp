@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/node.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <random>
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/node.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/log.hpp"
 #include "snorky/core/node.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -9,9 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "snorky/core/log.hpp"
 #include "snorky/protocol/envelope.hpp"
 #include "snorky/protocol/errors.hpp"
-#include "snorky/core/log.hpp"
 #include "transport/backend_request.hpp"
 
 namespace snorky {

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "snorky/protocol/frame.hpp"
 #include "snorky/core/metrics.hpp"
+#include "snorky/protocol/frame.hpp"
 
 namespace snorky {
 

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "snorky/core/log.hpp"
 #include "snorky/protocol/envelope.hpp"
 #include "snorky/protocol/errors.hpp"
-#include "snorky/core/log.hpp"
 #include "snorky/protocol/utf8.hpp"
 #include "transport/upgrade_request.hpp"
 #include "transport/ws_listener.hpp"

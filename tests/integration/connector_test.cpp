@@ -8,8 +8,8 @@
 #include "snorky/connector/backend.hpp"
 #include "snorky/connector/http_transport.hpp"
 #include "support/clients.hpp"
-#include "support/probes.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/probes.hpp"
 #include "support/run_program.hpp"
 #include "support/server_process.hpp"
 

@@ -11,12 +11,12 @@
 
 #include "snorky/core/client.hpp"
 #include "snorky/core/clock.hpp"
-#include "snorky/protocol/envelope.hpp"
 #include "snorky/core/memory_broker.hpp"
 #include "snorky/core/memory_cluster_state.hpp"
 #include "snorky/core/node.hpp"
 #include "snorky/core/service_registry.hpp"
 #include "snorky/core/timers.hpp"
+#include "snorky/protocol/envelope.hpp"
 
 namespace snorky::testing {
 

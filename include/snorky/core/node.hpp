@@ -6,9 +6,9 @@
 #include <memory>
 #include <mutex>
 
-#include "snorky/core/engine.hpp"
 #include "snorky/core/client.hpp"
 #include "snorky/core/clock.hpp"
+#include "snorky/core/engine.hpp"
 #include "snorky/core/log.hpp"
 #include "snorky/core/metrics.hpp"
 #include "snorky/core/timers.hpp"

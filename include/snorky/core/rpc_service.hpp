@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/service.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "snorky/core/client.hpp"
+#include "snorky/core/node.hpp"
 #include "snorky/protocol/frame.hpp"
 #include "snorky/protocol/json.hpp"
-#include "snorky/core/node.hpp"
 
 namespace snorky {
 

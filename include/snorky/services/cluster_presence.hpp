@@ -31,8 +31,8 @@
 
 #include "snorky/core/broker.hpp"
 #include "snorky/core/cluster_state.hpp"
-#include "snorky/protocol/json.hpp"
 #include "snorky/core/timers.hpp"
+#include "snorky/protocol/json.hpp"
 
 namespace snorky {
 

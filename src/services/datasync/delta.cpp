@@ -1,7 +1,7 @@
 #include "snorky/services/datasync/delta.hpp"
 
-#include "snorky/protocol/errors.hpp"
 #include "snorky/core/rpc_service.hpp"
+#include "snorky/protocol/errors.hpp"
 
 namespace snorky::datasync {
 

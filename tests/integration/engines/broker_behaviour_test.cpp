@@ -13,13 +13,13 @@
 #include <thread>
 #include <tuple>
 
+#include "snorky/engines/redis_broker.hpp"
+#include "snorky/services/pubsub.hpp"
 #include "support/engines.hpp"
 #include "support/fake_client.hpp"
 #include "support/recording_listener.hpp"
 #include "support/redis_process.hpp"
 #include "support/wait_until.hpp"
-#include "snorky/engines/redis_broker.hpp"
-#include "snorky/services/pubsub.hpp"
 
 namespace snorky::testing {
 

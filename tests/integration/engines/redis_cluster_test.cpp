@@ -10,10 +10,10 @@
 #include <future>
 #include <thread>
 
+#include "snorky/engines/redis_broker.hpp"
 #include "support/fake_client.hpp"
 #include "support/recording_listener.hpp"
 #include "support/redis_process.hpp"
-#include "snorky/engines/redis_broker.hpp"
 
 namespace snorky::it {
 

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "support/fake_client.hpp"
 #include "snorky/engines/redis_broker.hpp"
+#include "support/fake_client.hpp"
 
 namespace snorky::it {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <type_traits>
 
-#include "support/redis_process.hpp"
 #include "snorky/core/engine.hpp"
 #include "snorky/engines/redis_broker.hpp"
+#include "support/redis_process.hpp"
 
 namespace snorky::testing {
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "snorky/core/client.hpp"
+#include "snorky/core/timers.hpp"
 #include "snorky/protocol/frame.hpp"
 #include "snorky/protocol/json.hpp"
-#include "snorky/core/timers.hpp"
 
 namespace snorky::datasync {
 
