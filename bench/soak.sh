@@ -106,6 +106,7 @@ address = "127.0.0.1"
 port = 0
 path = "/backend"
 key = "$BACKEND_KEY"
+metrics = true
 
 [[service]]
 name = "pubsub"
@@ -200,6 +201,15 @@ status=0
 node "$HERE/soak/soak.mjs" --ready "$WORK_DIR/ready.json" --key "$BACKEND_KEY" --seconds "$SECONDS_TOTAL" \
     --clients "$CLIENTS" --workers "$WORKERS" --rate "$RATE" --hold-seconds "$HOLD" \
     --max-name $((MAX_MESSAGE - 256)) --max-participant "$MAX_PARTICIPANT" --rss-check "$RSS" --out "$OUT" "${extra[@]}" || status=1
+
+# How often the allocator was trimmed ([server] memory_trim_interval) and how
+# long that took, from /metrics, before the stop.
+backend_port=$(python3 -c 'import json, sys; print(next(l["port"] for l in json.load(open(sys.argv[1]))["listeners"] if l["type"] == "backend"))' "$WORK_DIR/ready.json" 2>/dev/null || true)
+if [[ -n $backend_port ]] && curl -sf "http://127.0.0.1:$backend_port/metrics" >"$OUT/metrics.txt" 2>/dev/null; then
+    awk '$1 == "snorky_memory_trims_total" { n = $2 } $1 == "snorky_memory_trim_seconds_total" { t = $2 }
+         $1 == "snorky_memory_trim_max_seconds" { m = $2 }
+         END { if (n != "") printf "allocator trims: %d, %.1f ms in all, longest %.1f ms, mean %.1f ms\n", n, t * 1000, m * 1000, n ? t * 1000 / n : 0 }' "$OUT/metrics.txt"
+fi
 
 # A clean stop: SIGTERM, exit 0 (LeakSanitizer runs at exit in the ASan build).
 server_rc=dead
