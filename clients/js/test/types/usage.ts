@@ -23,6 +23,13 @@ async function use(): Promise<void> {
   await pubsub.subscribe({ channel: "announcements" });
   // @ts-expect-error channel is required
   await pubsub.subscribe({});
+  await pubsub.subscribe({ channel: "doc:1", token: "from-the-application" });
+  const privateChannels = new PubSub({ getToken: async (channel) => (channel === "news" ? null : "token") });
+  privateChannels.on("unsubscribed", (u) => console.log(u.channel, u.reason.length));
+  // @ts-expect-error a token is a string
+  await pubsub.subscribe({ channel: "doc:1", token: 42 });
+  // @ts-expect-error getToken is a function
+  new PubSub({ getToken: "token" });
   const members = (await snorky.services.chat.join({ channel: "lobby" })).members;
   console.log(members.length);
   const handle: number = await snorky.services.cursors.createCursor({ document: "d", position: 1 });
