@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "snorky/services/admin.hpp"
 #include "snorky/services/auth.hpp"
 #include "snorky/services/chat.hpp"
 #include "snorky/services/cursors.hpp"
@@ -270,6 +271,17 @@ void addCursors(ServiceFactory& factory) {
     });
 }
 
+// Kicking users (disconnect {identity}): the frontend half only watches the
+// connections of its registry; the backend half is bound to it.
+void addAdmin(ServiceFactory& factory) {
+    factory.add("admin",
+                [](const std::string& name, Options&, ServiceLookup&) { return std::make_shared<AdminService>(name); });
+    factory.add("admin_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
+        auto& admin = lookup.serviceAs<AdminService>(o.requiredString("admin"), o, "admin");
+        return std::make_shared<AdminBackend>(name, admin);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
@@ -280,6 +292,7 @@ ServiceFactory ServiceFactory::builtin() {
     addMessaging(factory);
     addChat(factory);
     addCursors(factory);
+    addAdmin(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }

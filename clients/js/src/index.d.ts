@@ -85,6 +85,8 @@ export interface SendHooks {
   onDrop?: (error: TransportError) => void;
 }
 
+/** Close code of a connection the server ended for good (admin_backend disconnect): no reconnect. */
+export declare const CLOSE_NO_RECONNECT: 4001;
 export class Snorky<S extends Record<string, ServiceSpec> = Record<string, ServiceSpec>> extends Emitter<SnorkyEvents> {
   constructor(url: string | (() => string | Promise<string>), services?: S, options?: SnorkyOptions);
   /** The original client's argument order. */

@@ -40,6 +40,8 @@ inline constexpr const char* kUnknownNamespace = "Unknown namespace";
 inline constexpr const char* kChannelFull = "Channel full";
 inline constexpr const char* kTokensNotConfigured = "Subscription tokens are not configured";
 inline constexpr const char* kInvalidChannels = "Invalid channels";
+// admin_backend disconnect: a close reason over 123 bytes.
+inline constexpr const char* kInvalidReason = "Invalid reason";
 
 // DataSync (section 7)
 inline constexpr const char* kDealerNotString = "dealer should be a dealer name";

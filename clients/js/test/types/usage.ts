@@ -1,6 +1,6 @@
 // Compiled by `npm run test:types` against the package's own exports: the declarations
 // must accept the documented usage and reject misuse (@ts-expect-error lines).
-import { Snorky, PubSub, Chat, Cursors, DataSync, Auth, DeltaProcessor, ArrayCollection, SingleItemCollection, SnorkyError } from "snorky-client";
+import { Snorky, CLOSE_NO_RECONNECT, PubSub, Chat, Cursors, DataSync, Auth, DeltaProcessor, ArrayCollection, SingleItemCollection, SnorkyError } from "snorky-client";
 import { Backend, TransportError } from "snorky-client/backend";
 
 declare const WebSocketImpl: new (url: string) => unknown;
@@ -11,7 +11,7 @@ const snorky = new Snorky(
   { WebSocket: WebSocketImpl, debug: true, reconnect: { initialDelay: 100 } },
 );
 snorky.on("connected", ({ reconnect }) => console.log(reconnect ? "back" : "up"));
-snorky.on("disconnected", ({ code, willReconnect }) => console.log(code, willReconnect));
+snorky.on("disconnected", ({ code, willReconnect }) => console.log(code === CLOSE_NO_RECONNECT, willReconnect));
 
 const pubsub: PubSub = snorky.services.pubsub;
 pubsub.on("message", (m) => console.log(m.channel, m.message));
