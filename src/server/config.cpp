@@ -82,6 +82,18 @@ std::string at(const std::string& source, const toml::node& node) {
     return source + ":" + std::to_string(node.source().begin.line);
 }
 
+// The line of each row of the entry's own arrays of tables
+// ([[service.namespace]], [[service.dealer]]), for errors about one row.
+void rememberRowLines(const toml::table& item, const std::string& source, Options& options) {
+    for (auto&& [key, value] : item) {
+        const toml::array* rows = value.as_array();
+        if (!rows || !rows->is_array_of_tables()) continue;
+        std::vector<std::string> lines;
+        for (const toml::node& row : *rows) lines.push_back(at(source, row));
+        options.setRowLines(std::string(key.str()), std::move(lines));
+    }
+}
+
 std::vector<Entry> readEntries(const toml::table& root, const char* key, const std::string& source, bool named) {
     std::vector<Entry> out;
     const toml::node* node = root.get(key);
@@ -103,6 +115,7 @@ std::vector<Entry> readEntries(const toml::table& root, const char* key, const s
         Entry entry{take("type"), named ? take("name") : "", take("registry"), Options({}, "")};
         where += named ? " '" + entry.name + "'" : " (" + entry.type + ")";
         entry.options = Options(std::move(values), where);
+        rememberRowLines(*item.as_table(), source, entry.options);
         out.push_back(std::move(entry));
     }
     return out;

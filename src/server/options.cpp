@@ -58,6 +58,15 @@ std::vector<std::string> Options::strings(const std::string& key) {
     return out;
 }
 
+std::string Options::rowWhere(const std::string& key, std::size_t index) const {
+    std::string row = ": " + key + " #" + std::to_string(index + 1);
+    auto lines = rowLines_.find(key);
+    if (lines == rowLines_.end() || index >= lines->second.size()) return where_ + row;
+    // where_ is "file:line: entry"; the row keeps the entry's name but its own line.
+    std::string::size_type entry = where_.find(": ");
+    return lines->second[index] + (entry == std::string::npos ? "" : where_.substr(entry)) + row;
+}
+
 const json::value* Options::raw(const std::string& key) { return take(key); }
 
 void Options::finish() const {

@@ -3,6 +3,7 @@
 // converted to JSON so that services never depend on the config format.
 // Unknown keys are errors: a typo must not silently fall back to a default.
 #include <cstdint>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -46,12 +47,20 @@ public:
     void finish() const;
     [[noreturn]] void fail(const std::string& message) const;
     const std::string& where() const { return where_; }
+    // Where row `index` of an array of tables under `key` was written
+    // ("snorky.toml:14: service 'pubsub': namespace #2"), for errors about
+    // one row; the entry's own line when the row's line is not known.
+    std::string rowWhere(const std::string& key, std::size_t index) const;
+    void setRowLines(const std::string& key, std::vector<std::string> locations) {
+        rowLines_[key] = std::move(locations);
+    }
 
 private:
     const json::value* take(const std::string& key);
     json::object values_;
     std::string where_;
     std::set<std::string> used_;
+    std::map<std::string, std::vector<std::string>> rowLines_;  // key -> "file:line" of each row
 };
 
 }  // namespace snorky::server

@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
+#include "snorky/services/admin.hpp"
 #include "snorky/services/auth.hpp"
 #include "snorky/services/chat.hpp"
 #include "snorky/services/cursors.hpp"
 #include "snorky/services/datasync/datasync_service.hpp"
 #include "snorky/services/messaging.hpp"
 #include "snorky/services/pubsub.hpp"
+#include "snorky/services/subscription_tokens.hpp"
 
 namespace snorky::server {
 
@@ -30,24 +33,121 @@ std::string ServiceFactory::typeList() const {
 
 namespace {
 
+PubSubService::SubscribePolicy subscribePolicy(const std::string& text, const Options& row) {
+    using P = PubSubService::SubscribePolicy;
+    static const std::map<std::string, P> names{{"public", P::Public},
+                                                {"authenticated", P::Authenticated},
+                                                {"owner", P::Owner},
+                                                {"token", P::Token},
+                                                {"none", P::None}};
+    auto it = names.find(text);
+    if (it == names.end())
+        row.fail("subscribe must be \"public\", \"authenticated\", \"owner\", \"token\" or \"none\", not \"" + text +
+                 "\"");
+    return it->second;
+}
+
+PubSubService::PublishPolicy publishPolicy(const std::string& text, const Options& row) {
+    using P = PubSubService::PublishPolicy;
+    static const std::map<std::string, P> names{
+        {"none", P::None}, {"authenticated", P::Authenticated}, {"subscribers", P::Subscribers}, {"public", P::Public}};
+    auto it = names.find(text);
+    if (it == names.end())
+        row.fail("publish must be \"none\", \"authenticated\", \"subscribers\" or \"public\", not \"" + text + "\"");
+    return it->second;
+}
+
+// One [[service.namespace]] table: prefix?, subscribe, publish?, owner_field?, limits.
+PubSubService::Namespace readNamespace(const json::value& entry, std::size_t index, const Options& service) {
+    if (!entry.is_object()) service.fail("each 'namespace' entry must be a table ([[service.namespace]])");
+    Options o(entry.as_object(), service.rowWhere("namespace", index));
+    PubSubService::Namespace ns;
+    if (o.has("prefix")) ns.prefix = o.string("prefix", "");
+    ns.subscribe = subscribePolicy(o.string("subscribe", "public"), o);
+    if (o.has("publish")) ns.publish = publishPolicy(o.string("publish", ""), o);
+    ns.ownerField = o.string("owner_field", "");
+    if (ns.subscribe == PubSubService::SubscribePolicy::Owner && !ns.prefix)
+        o.fail("subscribe = \"owner\" needs a prefix: the channel is <prefix><identity>, e.g. prefix = \"user:\"");
+    if (!ns.ownerField.empty() && ns.subscribe != PubSubService::SubscribePolicy::Owner)
+        o.fail("owner_field only applies to subscribe = \"owner\"");
+    ns.maxSubscribers = static_cast<std::size_t>(o.integer("max_subscribers", 0, 0));
+    ns.maxMessageBytes = static_cast<std::size_t>(o.integer("max_message_bytes", 0, 0));
+    o.finish();
+    return ns;
+}
+
+// The namespace table, in order. A row that an earlier row always wins over
+// is a mistake: it would silently never apply.
+std::vector<PubSubService::Namespace> readNamespaces(Options& o) {
+    std::vector<PubSubService::Namespace> table;
+    const json::value* rows = o.raw("namespace");
+    if (!rows) return table;
+    if (!rows->is_array()) o.fail("option 'namespace' must be an array of tables ([[service.namespace]])");
+    const json::array& list = rows->as_array();
+    if (list.empty()) o.fail("option 'namespace' is empty: every channel would be refused");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        PubSubService::Namespace ns = readNamespace(list[i], i, o);
+        for (std::size_t earlier = 0; earlier < table.size(); ++earlier) {
+            const auto& before = table[earlier].prefix;
+            if (!before || (ns.prefix && ns.prefix->starts_with(*before)))
+                throw ConfigError(o.rowWhere("namespace", i) + ": never applies: namespace #" +
+                                  std::to_string(earlier + 1) + " (prefix " +
+                                  (before ? "\"" + *before + "\"" : "unset") +
+                                  ") comes first and matches every channel this one does");
+        }
+        table.push_back(std::move(ns));
+    }
+    return table;
+}
+
+// The secret that signs subscription tokens: `token_secret`, else the
+// identity secret ($SNORKY_IDENTITY_SECRET). Needed only when a namespace
+// says subscribe = "token"; without one, no token is accepted or issued.
+SubscriptionTokensPtr subscriptionTokens(Options& o, bool required) {
+    std::string secret = o.string("token_secret", "");
+    if (secret.empty())
+        if (const char* env = std::getenv(IdentityTokens::kSecretEnvVar)) secret = env;
+    if (secret.empty() && !required) return nullptr;
+    if (secret.empty())
+        o.fail(std::string("subscribe = \"token\" needs a signing secret: set option 'token_secret' or the "
+                           "environment variable ") +
+               IdentityTokens::kSecretEnvVar);
+    if (secret.size() < IdentityTokens::kMinSecretBytes)
+        o.fail("the token secret must be at least " + std::to_string(IdentityTokens::kMinSecretBytes) +
+               " bytes long (it is " + std::to_string(secret.size()) + ")");
+    return std::make_shared<SubscriptionTokens>(secret);
+}
+
 void addPubSub(ServiceFactory& factory) {
     factory.add("pubsub", [](const std::string& name, Options& o, ServiceLookup&) {
         PubSubService::Options options;
         options.clientPublish = o.boolean("client_publish", options.clientPublish);
         options.maxChannelsPerClient = static_cast<std::size_t>(
             o.integer("max_channels_per_client", static_cast<std::int64_t>(options.maxChannelsPerClient), 1));
-        return std::make_shared<PubSubService>(name, options);
+        options.namespaces = readNamespaces(o);
+        bool needsTokens = std::any_of(options.namespaces.begin(), options.namespaces.end(), [](const auto& ns) {
+            return ns.subscribe == PubSubService::SubscribePolicy::Token;
+        });
+        options.tokens = subscriptionTokens(o, needsTokens);
+        return std::make_shared<PubSubService>(name, std::move(options));
     });
     factory.add("pubsub_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
         auto& pubsub = lookup.serviceAs<PubSubService>(o.requiredString("pubsub"), o, "pubsub");
-        return std::make_shared<PubSubBackend>(name, pubsub);
+        PubSubBackend::Options options;
+        options.maxLifetime = std::chrono::seconds(
+            o.integer("max_token_lifetime", options.maxLifetime.count(), 1, IdentityTokens::kMaxHorizon.count()));
+        options.defaultLifetime = std::chrono::seconds(
+            o.integer("default_token_lifetime", std::min(options.defaultLifetime, options.maxLifetime).count(), 1));
+        if (options.defaultLifetime > options.maxLifetime)
+            o.fail("option 'default_token_lifetime' must not exceed 'max_token_lifetime'");
+        return std::make_shared<PubSubBackend>(name, pubsub, options);
     });
 }
 
 // One [[service.dealer]] table: name, model, kind and, for "simple", key.
 datasync::DealerPtr readDealer(const json::value& entry, std::size_t index, const Options& service) {
     if (!entry.is_object()) service.fail("each 'dealer' entry must be a table with name, model and kind");
-    Options o(entry.as_object(), service.where() + ": dealer #" + std::to_string(index + 1));
+    Options o(entry.as_object(), service.rowWhere("dealer", index));
     std::string name = o.requiredString("name");
     if (name.empty()) o.fail("a dealer's 'name' must not be empty");
     std::string model = o.requiredString("model");
@@ -171,6 +271,17 @@ void addCursors(ServiceFactory& factory) {
     });
 }
 
+// Kicking users (disconnect {identity}): the frontend half only watches the
+// connections of its registry; the backend half is bound to it.
+void addAdmin(ServiceFactory& factory) {
+    factory.add("admin",
+                [](const std::string& name, Options&, ServiceLookup&) { return std::make_shared<AdminService>(name); });
+    factory.add("admin_backend", [](const std::string& name, Options& o, ServiceLookup& lookup) {
+        auto& admin = lookup.serviceAs<AdminService>(o.requiredString("admin"), o, "admin");
+        return std::make_shared<AdminBackend>(name, admin);
+    });
+}
+
 }  // namespace
 
 ServiceFactory ServiceFactory::builtin() {
@@ -181,6 +292,7 @@ ServiceFactory ServiceFactory::builtin() {
     addMessaging(factory);
     addChat(factory);
     addCursors(factory);
+    addAdmin(factory);
     // Each service area adds its types here, one line each.
     return factory;
 }

@@ -1,49 +1,172 @@
 #include "snorky/services/pubsub.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "snorky/protocol/errors.hpp"
 
 namespace snorky {
 
+namespace {
+
+std::int64_t unixSeconds(const Clock& clock) {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.wallNow().time_since_epoch()).count();
+}
+
+// The text an identity stands for in an owner channel (`user:<this>`): a
+// string or a whole number, itself or, for an object, its `field`.
+std::optional<std::string> ownerName(const json::value& identity, const std::string& field) {
+    const json::value* name = &identity;
+    if (identity.is_object() && !field.empty()) name = identity.as_object().if_contains(field);
+    if (!name) return std::nullopt;
+    if (name->is_string()) return std::string(name->as_string());
+    if (auto number = exactInteger(*name)) return std::to_string(*number);
+    return std::nullopt;
+}
+
+bool startsWith(const json::value& channel, const std::string& prefix) {
+    if (!channel.is_string()) return false;
+    const json::string& text = channel.as_string();
+    return std::string_view(text.data(), text.size()).starts_with(prefix);
+}
+
+}  // namespace
+
 PubSubService::PubSubService(std::string name, Options options)
-    : RpcService(std::move(name)), options_(options), topicPrefix_("pubsub:" + this->name() + ":") {
-    command("subscribe", {required("channel")}, [this](Request& req) {
-        const ClientPtr& client = req.client();
-        std::string key = canonicalJson(req.param("channel"));
-        auto& held = clientChannels_[client.get()];
-        if (std::find(held.begin(), held.end(), key) != held.end()) throw RpcError(errors::kAlreadySubscribed);
-        if (held.size() >= options_.maxChannelsPerClient) {
-            if (held.empty()) clientChannels_.erase(client.get());
-            throw RpcError(errors::kTooManyChannels);
-        }
-        auto& subscribers = channels_[key];
-        if (subscribers.empty()) node().broker().subscribe(topicFor(key), this);
-        subscribers.push_back(client);
-        held.push_back(std::move(key));
-    });
-    command("unsubscribe", {required("channel")}, [this](Request& req) {
-        std::string key = canonicalJson(req.param("channel"));
-        auto held = clientChannels_.find(req.client().get());
-        if (held == clientChannels_.end()) throw RpcError(errors::kNotSubscribed);
-        auto it = std::find(held->second.begin(), held->second.end(), key);
-        if (it == held->second.end()) throw RpcError(errors::kNotSubscribed);
-        held->second.erase(it);
-        if (held->second.empty()) clientChannels_.erase(held);
-        unsubscribeKey(req.client(), key);
-    });
-    command("publish", {required("channel"), required("message")}, [this](Request& req) {
-        if (!canPublish(req.client(), req.param("channel"))) throw RpcError(errors::kNotAuthorized);
-        publish(req.param("channel"), req.param("message"));
-    });
+    : RpcService(std::move(name)),
+      options_(std::move(options)),
+      topicPrefix_("pubsub:" + this->name() + ":"),
+      controlTopic_("pubsub-control:" + this->name()) {
+    // Rows that leave publish unset follow the service-wide shorthand.
+    if (options_.namespaces.empty()) options_.namespaces.emplace_back();
+    for (Namespace& ns : options_.namespaces)
+        if (!ns.publish) ns.publish = options_.clientPublish ? PublishPolicy::Public : PublishPolicy::None;
+
+    command("subscribe", {required("channel"), optional("token", ParamType::String)}, &PubSubService::subscribe);
+    command("unsubscribe", {required("channel")}, &PubSubService::unsubscribe);
+    command("publish", {required("channel"), required("message")}, &PubSubService::clientPublish);
 }
 
 PubSubService::~PubSubService() {
     if (!attached()) return;
     for (auto& [key, subscribers] : channels_) node().broker().unsubscribe(topicFor(key));
+    node().broker().unsubscribe(controlTopic_);
 }
 
-bool PubSubService::canPublish(const ClientPtr&, const json::value&) { return options_.clientPublish; }
+void PubSubService::onAttach() { node().broker().subscribe(controlTopic_, this); }
+
+const PubSubService::Namespace* PubSubService::namespaceFor(const json::value& channel) const {
+    for (const Namespace& ns : options_.namespaces) {
+        if (!ns.prefix) return &ns;
+        if (startsWith(channel, *ns.prefix)) return &ns;
+    }
+    return nullptr;
+}
+
+void PubSubService::subscribe(Request& req) {
+    const ClientPtr& client = req.client();
+    const Namespace* ns = namespaceFor(req.param("channel"));
+    if (!ns) throw RpcError(errors::kUnknownNamespace);
+    std::string key = canonicalJson(req.param("channel"));
+    // Authorization first: a refused attempt touches no state.
+    authorizeSubscription(*ns, req, key);
+    auto& held = clientChannels_[client.get()];
+    if (std::find(held.begin(), held.end(), key) != held.end()) throw RpcError(errors::kAlreadySubscribed);
+    auto& subscribers = channels_[key];
+    const char* refusal = nullptr;
+    if (held.size() >= options_.maxChannelsPerClient)
+        refusal = errors::kTooManyChannels;
+    else if (ns->maxSubscribers && subscribers.size() >= ns->maxSubscribers)
+        refusal = errors::kChannelFull;
+    if (refusal) {
+        if (held.empty()) clientChannels_.erase(client.get());
+        if (subscribers.empty()) channels_.erase(key);
+        throw RpcError(refusal);
+    }
+    if (subscribers.empty()) node().broker().subscribe(topicFor(key), this);
+    subscribers.push_back(client);
+    held.push_back(std::move(key));
+}
+
+void PubSubService::authorizeSubscription(const Namespace& ns, Request& req, const std::string& key) {
+    const Client& client = *req.client();
+    // A token from the backend admits wherever clients may subscribe at all.
+    if (!req.param("token").is_null()) {
+        checkToken(req, key);
+        if (ns.subscribe == SubscribePolicy::None) throw RpcError(errors::kNotAuthorized);
+        return;
+    }
+    switch (ns.subscribe) {
+        case SubscribePolicy::Public: return;
+        case SubscribePolicy::Authenticated:
+            if (!client.authenticated()) throw RpcError(errors::kNotAuthenticated);
+            return;
+        case SubscribePolicy::Owner:
+            if (!client.authenticated()) throw RpcError(errors::kNotAuthenticated);
+            if (!owns(ns, client.identity(), req.param("channel"))) throw RpcError(errors::kNotAuthorized);
+            return;
+        case SubscribePolicy::Token:
+        case SubscribePolicy::None: throw RpcError(errors::kNotAuthorized);
+    }
+}
+
+void PubSubService::checkToken(Request& req, const std::string& key) {
+    SubscriptionTokens::Verdict verdict;
+    if (!options_.tokens)
+        verdict = {errors::kInvalidToken, "this service accepts no subscription tokens"};
+    else
+        verdict = options_.tokens->check(req.string("token"), name(), key, req.client()->identity(),
+                                         unixSeconds(node().clock()));
+    if (verdict.ok()) return;
+    // Clients can trigger this at will: rate-limited, and never the token itself.
+    std::uint64_t suppressed = 0;
+    if (refusalLog_.allow(suppressed))
+        SNORKY_LOG(Info, "pubsub " << name() << ": subscription token refused from " << req.client()->remoteAddress()
+                                   << ": " << verdict.detail
+                                   << (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
+                                                  : std::string()));
+    throw RpcError(verdict.error);
+}
+
+bool PubSubService::owns(const Namespace& ns, const json::value& identity, const json::value& channel) const {
+    auto owner = ownerName(identity, ns.ownerField);
+    return owner && channel.is_string() && channel.as_string() == *ns.prefix + *owner;
+}
+
+void PubSubService::unsubscribe(Request& req) {
+    std::string key = canonicalJson(req.param("channel"));
+    if (!holds(req.client(), key)) throw RpcError(errors::kNotSubscribed);
+    forget(req.client(), key);
+    unsubscribeKey(req.client(), key);
+}
+
+void PubSubService::clientPublish(Request& req) {
+    const json::value& channel = req.param("channel");
+    const Namespace* ns = namespaceFor(channel);
+    if (!ns) throw RpcError(errors::kUnknownNamespace);
+    if (!canPublish(req.client(), channel)) throw RpcError(errors::kNotAuthorized);
+    if (ns->maxMessageBytes && json::serialize(req.param("message")).size() > ns->maxMessageBytes)
+        throw RpcError(errors::kMessageTooLarge);
+    publish(channel, req.param("message"));
+}
+
+bool PubSubService::canPublish(const ClientPtr& client, const json::value& channel) {
+    const Namespace* ns = namespaceFor(channel);
+    if (!ns) return false;
+    switch (*ns->publish) {
+        case PublishPolicy::None: return false;
+        case PublishPolicy::Authenticated: return client->authenticated();
+        case PublishPolicy::Subscribers: return holds(client, canonicalJson(channel));
+        case PublishPolicy::Public: return true;
+    }
+    return false;
+}
+
+bool PubSubService::holds(const ClientPtr& client, const std::string& key) const {
+    auto held = clientChannels_.find(client.get());
+    return held != clientChannels_.end() &&
+           std::find(held->second.begin(), held->second.end(), key) != held->second.end();
+}
 
 void PubSubService::publish(const json::value& channel, const json::value& message) {
     json::object notification;
@@ -54,15 +177,81 @@ void PubSubService::publish(const json::value& channel, const json::value& messa
     node().broker().publish(topicFor(canonicalJson(channel)), frame(notification), nullptr);  // the publisher hears it too
 }
 
+void PubSubService::kick(const json::value& channel, const json::value& identity, const std::string& reason) {
+    json::object command{{"command", "kick"}, {"channel", channel}, {"identity", identity}, {"reason", reason}};
+    // Through the engine, so that every node (this one included) drops its own subscribers.
+    node().broker().publish(controlTopic_, frame(command), nullptr);
+}
+
 void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
+    if (topic == controlTopic_) {
+        boost::system::error_code ec;
+        json::value envelope = json::parse(frame->payload(), ec);
+        if (!ec && envelope.is_object() && envelope.as_object().contains("message") &&
+            envelope.at("message").is_object())
+            onControl(envelope.at("message").as_object());
+        return;
+    }
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
     for (const ClientPtr& subscriber : it->second) subscriber->send(frame);
 }
 
+void PubSubService::onControl(const json::object& command) {
+    const json::value* channel = command.if_contains("channel");
+    const json::value* identity = command.if_contains("identity");
+    const json::value* reason = command.if_contains("reason");
+    if (!channel || !identity || !reason) return;
+    std::string key = canonicalJson(*channel);
+    auto it = channels_.find(key);
+    if (it == channels_.end()) return;
+    std::vector<ClientPtr> kicked;
+    for (const ClientPtr& subscriber : it->second)
+        if (identity->is_null() || subscriber->identity() == *identity) kicked.push_back(subscriber);
+    FramePtr notice = frame(json::object{{"type", "unsubscribed"}, {"channel", *channel}, {"reason", *reason}});
+    for (const ClientPtr& client : kicked) {
+        forget(client, key);
+        unsubscribeKey(client, key);  // may erase the channel: `it` is not used again
+        client->send(notice);
+    }
+}
+
 std::size_t PubSubService::subscriberCount(const json::value& channel) const {
     auto it = channels_.find(canonicalJson(channel));
     return it == channels_.end() ? 0 : it->second.size();
+}
+
+json::array PubSubService::channelList(const std::optional<std::string>& prefix) const {
+    std::map<std::string, std::size_t> sorted;  // by canonical form: the same order on every call
+    for (const auto& [key, subscribers] : channels_) sorted.emplace(key, subscribers.size());
+    json::array out;
+    for (const auto& [key, count] : sorted) {
+        json::value channel = json::parse(key);
+        if (prefix && !startsWith(channel, *prefix)) continue;
+        out.push_back(json::object{{"channel", std::move(channel)}, {"subscribers", count}});
+    }
+    return out;
+}
+
+json::array PubSubService::identitiesOf(const json::value& channel) const {
+    std::map<std::string, json::value> distinct;  // one entry per identity, however many connections
+    auto it = channels_.find(canonicalJson(channel));
+    if (it != channels_.end())
+        for (const ClientPtr& subscriber : it->second)
+            if (subscriber->authenticated())
+                distinct.emplace(canonicalJson(subscriber->identity()), subscriber->identity());
+    json::array out;
+    for (auto& [key, identity] : distinct) out.push_back(identity);
+    return out;
+}
+
+// Removes `key` from what the client holds.
+void PubSubService::forget(const ClientPtr& client, const std::string& key) {
+    auto held = clientChannels_.find(client.get());
+    if (held == clientChannels_.end()) return;
+    auto it = std::find(held->second.begin(), held->second.end(), key);
+    if (it != held->second.end()) held->second.erase(it);
+    if (held->second.empty()) clientChannels_.erase(held);
 }
 
 void PubSubService::unsubscribeKey(const ClientPtr& client, const std::string& key) {
@@ -86,12 +275,6 @@ void PubSubService::onDisconnect(const ClientPtr& client) {
     std::vector<std::string> keys = std::move(held->second);
     clientChannels_.erase(held);
     for (const std::string& key : keys) unsubscribeKey(client, key);
-}
-
-PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub) : RpcService(std::move(name)) {
-    command("publish", {required("channel"), required("message")}, [&pubsub](Request& req) {
-        pubsub.publish(req.param("channel"), req.param("message"));
-    });
 }
 
 }  // namespace snorky

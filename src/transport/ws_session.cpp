@@ -346,6 +346,11 @@ void WsSession::send(const FramePtr& frame) {
     else worker_.deliver(self(), frame);
 }
 
+void WsSession::disconnect(std::uint16_t code, std::string_view reason) {
+    // Posted even on this worker: the caller may be walking a list of clients.
+    asio::post(worker_.ioc(), [self = self(), code, reason = std::string(reason)] { self->close(code, reason); });
+}
+
 void WsSession::queue(const FramePtr& frame) {
     if (state_ != State::Open && !(state_ == State::Closing && frame->opcode() == ws::Close)) return;
     queuedBytes_ += frame->wire().size();

@@ -29,6 +29,7 @@ public:
 
     // Client: any thread.
     void send(const FramePtr& frame) override;
+    void disconnect(std::uint16_t code, std::string_view reason) override;
 
     // Worker thread only.
     void queue(const FramePtr& frame);

@@ -32,6 +32,9 @@ public:
 
     void send(const FramePtr& frame) override { frames.push_back(frame); }
     void onDropped(DropReason reason) override { drops.push_back(reason); }
+    void disconnect(std::uint16_t code, std::string_view reason) override {
+        disconnects.emplace_back(code, std::string(reason));
+    }
 
     // Every envelope received so far, parsed.
     std::vector<json::value> envelopes() const {
@@ -51,6 +54,7 @@ public:
 
     std::vector<FramePtr> frames;
     std::vector<DropReason> drops;
+    std::vector<std::pair<std::uint16_t, std::string>> disconnects;  // what disconnect() was asked
 };
 using FakeClientPtr = std::shared_ptr<FakeClient>;
 

@@ -85,6 +85,8 @@ export interface SendHooks {
   onDrop?: (error: TransportError) => void;
 }
 
+/** Close code of a connection the server ended for good (admin_backend disconnect): no reconnect. */
+export declare const CLOSE_NO_RECONNECT: 4001;
 export class Snorky<S extends Record<string, ServiceSpec> = Record<string, ServiceSpec>> extends Emitter<SnorkyEvents> {
   constructor(url: string | (() => string | Promise<string>), services?: S, options?: SnorkyOptions);
   /** The original client's argument order. */
@@ -135,9 +137,26 @@ export interface PubSubMessage<M = Json, C = Json> {
   channel: C;
   message: M;
 }
-export class PubSub extends RpcService<RpcEvents & { message: PubSubMessage<any, any>; resubscribed: { channel: Json } }> {
+/** The server removed this client from a channel (pubsub_backend unsubscribe). */
+export interface PubSubUnsubscribed<C = Json> {
+  type: "unsubscribed";
+  channel: C;
+  reason: string;
+}
+export interface PubSubOptions {
+  /**
+   * Asked for a subscription token on every subscribe() without one and on every
+   * re-subscribe after a reconnect; null/undefined sends none.
+   */
+  getToken?: (channel: Json) => string | null | undefined | Promise<string | null | undefined>;
+}
+export class PubSub extends RpcService<
+  RpcEvents & { message: PubSubMessage<any, any>; resubscribed: { channel: Json }; unsubscribed: PubSubUnsubscribed<any> }
+> {
+  constructor(options?: PubSubOptions);
   readonly channels: Json[];
-  subscribe(params: { channel: Json }): Promise<null>;
+  /** `token`: a subscription token from the application (pubsub_backend authorizeSubscription). */
+  subscribe(params: { channel: Json; token?: string }): Promise<null>;
   unsubscribe(params: { channel: Json }): Promise<null>;
   publish(params: { channel: Json; message: Json }): Promise<null>;
 }

@@ -1,5 +1,5 @@
 // Snorky client library: plain ES modules, usable from a page as they are.
-export { Snorky } from "./snorky.js";
+export { Snorky, CLOSE_NO_RECONNECT } from "./snorky.js";
 export { Emitter } from "./emitter.js";
 export { Service, RpcService } from "./service.js";
 export { SnorkyError, TransportError } from "./errors.js";

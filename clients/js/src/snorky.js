@@ -236,8 +236,9 @@ export class Snorky extends Emitter {
     const wasConnected = this.state === "connected";
     this.state = "disconnected";
     this.notifyServicesDisconnected_();
-    const willReconnect = this.reconnect.enabled && this.attempt_ < this.reconnect.maxAttempts;
     const code = event?.code ?? 1006;
+    // The server closed us for good (admin_backend disconnect): coming back would be refused or unwelcome.
+    const willReconnect = code !== CLOSE_NO_RECONNECT && this.reconnect.enabled && this.attempt_ < this.reconnect.maxAttempts;
     const reason = event?.reason ?? "";
     this.log_("closed", code, reason, willReconnect ? "(will reconnect)" : "");
     // Once per loss: not again for every failed retry.
@@ -280,6 +281,9 @@ export class Snorky extends Emitter {
     }
   }
 }
+
+/** Close code of a connection the server ended for good: the client does not reconnect. */
+export const CLOSE_NO_RECONNECT = 4001;
 
 function decodeData(data) {
   if (typeof data === "string") return data;

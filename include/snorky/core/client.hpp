@@ -24,6 +24,13 @@ public:
     // closed client silently drops it. Order is kept per calling thread.
     virtual void send(const FramePtr& frame) = 0;
 
+    // Ends the connection on the server's initiative: a WebSocket sends a
+    // close frame with `code` and `reason` (at most 123 bytes of UTF-8) after
+    // what is already queued. Callable from any thread; the close happens
+    // later, never inside the caller's loop. Default: nothing (an HTTP backend
+    // request is not a connection).
+    virtual void disconnect(std::uint16_t /*code*/, std::string_view /*reason*/) {}
+
     // The registry dropped a message from this client (nothing is sent back on
     // WebSocket; the HTTP backend answers with a 4xx status).
     virtual void onDropped(DropReason) {}

@@ -33,6 +33,15 @@ inline constexpr const char* kAlreadySubscribed = "Already subscribed";
 inline constexpr const char* kNotSubscribed = "Not subscribed";
 inline constexpr const char* kNotAuthorized = "Not authorized";
 inline constexpr const char* kTooManyChannels = "Too many channels";
+// PubSub namespaces and subscription tokens (ours, docs/channel-authorization.md).
+// Refusals also use kNotAuthenticated, kNotAuthorized, kInvalidToken,
+// kTokenExpired, kTokenNotYetValid and kMessageTooLarge.
+inline constexpr const char* kUnknownNamespace = "Unknown namespace";
+inline constexpr const char* kChannelFull = "Channel full";
+inline constexpr const char* kTokensNotConfigured = "Subscription tokens are not configured";
+inline constexpr const char* kInvalidChannels = "Invalid channels";
+// admin_backend disconnect: a close reason over 123 bytes.
+inline constexpr const char* kInvalidReason = "Invalid reason";
 
 // DataSync (section 7)
 inline constexpr const char* kDealerNotString = "dealer should be a dealer name";

@@ -3,21 +3,45 @@
 // value) and receive every message published on them. Publishing goes through
 // the node's Broker, so subscribers on every node receive it; each node fans
 // out one shared frame to its local subscribers.
+//
+// Who may subscribe and publish is decided per channel by an ordered table of
+// namespaces (docs/channel-authorization.md). Without a table every channel
+// is public, which is the original behaviour.
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "snorky/core/broker.hpp"
+#include "snorky/core/log.hpp"
 #include "snorky/core/rpc_service.hpp"
+#include "snorky/services/subscription_tokens.hpp"
 
 namespace snorky {
 
 class PubSubService : public RpcService, private BrokerListener {
 public:
+    enum class SubscribePolicy { Public, Authenticated, Owner, Token, None };
+    enum class PublishPolicy { None, Authenticated, Subscribers, Public };
+
+    // One row of the namespace table; the first row whose prefix matches a
+    // channel decides for it.
+    struct Namespace {
+        std::optional<std::string> prefix;  // unset: every channel, strings or not; set: strings starting with it
+        SubscribePolicy subscribe = SubscribePolicy::Public;
+        std::optional<PublishPolicy> publish;  // unset: Options::clientPublish (public or none)
+        std::string ownerField;                // Owner with object identities: the field naming the owner
+        std::size_t maxSubscribers = 0;        // per channel on this node; 0: no limit
+        std::size_t maxMessageBytes = 0;       // a client's message, as JSON; 0: no limit
+    };
+
     struct Options {
         bool clientPublish = true;               // false: only the backend publishes
         std::size_t maxChannelsPerClient = 1000;  // subscriptions one client may hold
+        std::vector<Namespace> namespaces;        // empty: one public namespace for every channel
+        SubscriptionTokensPtr tokens;             // null: no subscription token is accepted
     };
 
     explicit PubSubService(std::string name, Options options);
@@ -27,34 +51,79 @@ public:
     // Publishes to every subscriber of the channel on every node. Call with
     // the service lock held.
     void publish(const json::value& channel, const json::value& message);
+    // Removes the subscribers of `channel` on every node, all of them or only
+    // those whose identity is `identity` (when not null); each is sent
+    // {"type": "unsubscribed", "channel", "reason"}.
+    void kick(const json::value& channel, const json::value& identity, const std::string& reason);
+
+    // The namespace deciding for `channel`, or null when none matches.
+    const Namespace* namespaceFor(const json::value& channel) const;
+    const SubscriptionTokensPtr& tokens() const { return options_.tokens; }
+    // As built: the namespace table complete (never empty, publish always set).
+    const Options& options() const { return options_; }
 
     std::size_t channelCount() const { return channels_.size(); }
     std::size_t subscriberCount(const json::value& channel) const;
+    // This node's channels (whose string form starts with `prefix`, when
+    // given) with their subscriber counts, and the identities subscribed to one.
+    json::array channelList(const std::optional<std::string>& prefix) const;
+    json::array identitiesOf(const json::value& channel) const;
 
 protected:
-    // Publish policy for clients; the backend is always allowed. Default:
-    // Options::clientPublish. Override for per-channel or per-identity rules.
+    // Publish policy for clients; the backend is always allowed. Default: the
+    // channel's namespace. Override for rules the table cannot say.
     virtual bool canPublish(const ClientPtr& client, const json::value& channel);
 
     void onDisconnect(const ClientPtr& client) override;
+    void onAttach() override;
 
 private:
+    void subscribe(Request& req);
+    void unsubscribe(Request& req);
+    void clientPublish(Request& req);
+    void authorizeSubscription(const Namespace& ns, Request& req, const std::string& key);
+    void checkToken(Request& req, const std::string& key);
+    bool owns(const Namespace& ns, const json::value& identity, const json::value& channel) const;
+    bool holds(const ClientPtr& client, const std::string& key) const;
+
     void onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) override;
+    void onControl(const json::object& command);
     std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
     void unsubscribeKey(const ClientPtr& client, const std::string& key);
+    void forget(const ClientPtr& client, const std::string& key);
 
     Options options_;
     std::string topicPrefix_;
+    std::string controlTopic_;  // kicks, heard by every node
+    log::RateLimit refusalLog_;
     // canonical channel -> local subscribers (fan-out walks this vector)
     std::unordered_map<std::string, std::vector<ClientPtr>> channels_;
     // client -> canonical channels it holds (for disconnect and the cap)
     std::unordered_map<const Client*, std::vector<std::string>> clientChannels_;
 };
 
-// Backend side of PubSub: publish, always allowed whatever the frontend policy.
+// Backend side of PubSub: publish (always allowed whatever the frontend
+// policy), subscription tokens, and the server API (kick a subscriber, list
+// channels, who is subscribed).
 class PubSubBackend : public RpcService {
 public:
-    PubSubBackend(std::string name, PubSubService& pubsub);
+    struct Options {
+        std::chrono::seconds defaultLifetime{3600};  // authorizeSubscription without lifetime
+        std::chrono::seconds maxLifetime{86400};     // the longest lifetime it grants
+    };
+    PubSubBackend(std::string name, PubSubService& pubsub, Options options);
+    PubSubBackend(std::string name, PubSubService& pubsub) : PubSubBackend(std::move(name), pubsub, Options{}) {}
+
+private:
+    void publish(Request& req);
+    json::value authorizeSubscription(Request& req);
+    void unsubscribe(Request& req);
+    json::value channels(Request& req);
+    json::value presence(Request& req);
+    std::chrono::seconds lifetimeOf(Request& req) const;
+
+    PubSubService& pubsub_;
+    Options options_;
 };
 
 }  // namespace snorky

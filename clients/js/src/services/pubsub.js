@@ -6,21 +6,31 @@ import { jsonKey } from "../json_key.js";
  * {type, channel, message} for every publication on a subscribed channel.
  * Subscribed channels are re-subscribed after a reconnect ("resubscribed" {channel}
  * once the server confirmed, "restoreFailed" if it refused).
+ *
+ * Private channels (docs/channel-authorization.md): subscribe({channel, token}) sends
+ * a subscription token from the application; or give `getToken(channel)` (may be
+ * async; null/undefined for "no token") and it is asked on every subscribe and again
+ * on every re-subscribe after a reconnect, so an expired token is never reused.
+ * When the server removes this client from a channel it emits "unsubscribed"
+ * {type, channel, reason} and the channel is not re-subscribed.
  */
 export class PubSub extends RpcService {
-  constructor() {
+  constructor({ getToken } = {}) {
     super();
-    this.channels_ = new Map(); // canonical JSON -> channel
+    if (getToken != null && typeof getToken !== "function") throw new TypeError("getToken must be a function");
+    this.getToken_ = getToken ?? null;
+    this.channels_ = new Map(); // canonical JSON -> {channel, token given to subscribe()}
   }
 
   /** Channels this client is subscribed to (as confirmed by the server). */
   get channels() {
-    return [...this.channels_.values()];
+    return [...this.channels_.values()].map((entry) => entry.channel);
   }
 
-  async subscribe({ channel }) {
-    const data = await this.call("subscribe", { channel });
-    this.channels_.set(jsonKey(channel), channel);
+  async subscribe({ channel, token }) {
+    const sent = token ?? (this.getToken_ ? await this.getToken_(channel) : null);
+    const data = await this.call("subscribe", withToken(channel, sent));
+    this.channels_.set(jsonKey(channel), { channel, token: token ?? null });
     return data;
   }
 
@@ -35,8 +45,31 @@ export class PubSub extends RpcService {
   }
 
   restore() {
-    for (const channel of this.channels_.values()) {
-      this.restoreCall_("subscribe", { channel }, () => this.emit("resubscribed", { channel }));
+    for (const { channel, token } of this.channels_.values()) {
+      // Without getToken the call goes out at once, before queued messages.
+      if (!this.getToken_) {
+        this.resubscribe_(channel, token);
+        continue;
+      }
+      Promise.resolve()
+        .then(() => this.getToken_(channel))
+        .then(
+          (fresh) => this.resubscribe_(channel, fresh ?? null),
+          (error) => this.emit("restoreFailed", { command: "subscribe", params: { channel }, error }),
+        );
     }
   }
+
+  resubscribe_(channel, token) {
+    this.restoreCall_("subscribe", withToken(channel, token), () => this.emit("resubscribed", { channel }));
+  }
+
+  onNotification(message) {
+    if (message.type === "unsubscribed") this.channels_.delete(jsonKey(message.channel));
+    super.onNotification(message);
+  }
+}
+
+function withToken(channel, token) {
+  return token == null ? { channel } : { channel, token };
 }

@@ -2,7 +2,17 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SnorkyServer, repoRoot, listenersToml, pubsubToml, identityToml, chatToml, datasyncToml, startOrSkip } from "../support/server.js";
+import {
+  SnorkyServer,
+  repoRoot,
+  listenersToml,
+  pubsubToml,
+  identityToml,
+  chatToml,
+  notificationsToml,
+  datasyncToml,
+  startOrSkip,
+} from "../support/server.js";
 import { backendOf } from "../support/clients.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
 import { startLoginServer } from "../support/login_server.js";
@@ -100,6 +110,44 @@ test("chat: two pages sign in through the demo login server and talk", async (t)
   assert.equal(refused.status, 403);
   const badName = await fetch(login.url, { method: "POST", body: '{"name":"<script>"}' });
   assert.equal(badName.status, 400);
+});
+
+test("notifications: the backend notifies one signed-in user, the other page sees nothing", async (t) => {
+  const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + identityToml + notificationsToml);
+  if (!server) return;
+  cleanups.push(() => server.dispose());
+  const login = await startLoginServer(server, server.httpUrl);
+  cleanups.push(() => login.stop());
+  const b = await browser(t);
+  const url = `${server.httpUrl}/notifications/?login=${encodeURIComponent(login.url)}`;
+  const ann = await b.newPage("ann");
+  const bob = await b.newPage("bob");
+  for (const [page, name] of [
+    [ann, "Ann"],
+    [bob, "Bob"],
+  ]) {
+    await page.goto(url);
+    await page.fill("#name", name);
+    await page.click("#login button");
+    await page.waitForSelector(`body[data-user="${name}"]`, { timeout: 10000 });
+    assert.equal(await page.textContent("#channel"), `user:${name}`);
+  }
+  const backend = backendOf(server);
+  await backend.call("notifications_backend", "publish", { channel: "user:Ann", message: { text: "Your invoice is ready" } });
+  await backend.call("notifications_backend", "publish", { channel: "user:Bob", message: "Only for Bob" });
+  await ann.waitForSelector("#feed li", { timeout: 10000 });
+  await bob.waitForSelector("#feed li", { timeout: 10000 });
+  // Bob's own notification came after Ann's on the same server: had Ann's reached him, it would be here.
+  assert.deepEqual(await ann.$$eval("#feed li .text", (n) => n.map((x) => x.textContent)), ["Your invoice is ready"]);
+  assert.deepEqual(await bob.$$eval("#feed li .text", (n) => n.map((x) => x.textContent)), ["Only for Bob"]);
+  // Bob cannot listen in on Ann's channel, even by hand.
+  const refused = await bob.evaluate(() =>
+    window.snorky.services.notifications.subscribe({ channel: "user:Ann" }).then(() => "subscribed", (e) => e.message),
+  );
+  assert.equal(refused, "Not authorized");
+  // The page shows the curl that notifies this user.
+  assert.match(await ann.textContent("#curl"), /"channel":"user:Ann"/);
+  await screenshot(ann, "notifications");
 });
 
 test("to-do: the filtered live list follows changes made in another tab (real to-do app)", async (t) => {

@@ -232,6 +232,25 @@ registry = "backend"
 auth = "auth"
 `;
 
+// The notifications demo's private PubSub (as in web/demo.toml).
+export const notificationsToml = `
+[[service]]
+name = "notifications"
+type = "pubsub"
+registry = "frontend"
+client_publish = false
+
+[[service.namespace]]
+prefix = "user:"
+subscribe = "owner"
+
+[[service]]
+name = "notifications_backend"
+type = "pubsub_backend"
+registry = "backend"
+pubsub = "notifications"
+`;
+
 export const messagingToml = `
 [[service]]
 name = "messaging"

@@ -1,6 +1,6 @@
 // Compiled by `npm run test:types` against the package's own exports: the declarations
 // must accept the documented usage and reject misuse (@ts-expect-error lines).
-import { Snorky, PubSub, Chat, Cursors, DataSync, Auth, DeltaProcessor, ArrayCollection, SingleItemCollection, SnorkyError } from "snorky-client";
+import { Snorky, CLOSE_NO_RECONNECT, PubSub, Chat, Cursors, DataSync, Auth, DeltaProcessor, ArrayCollection, SingleItemCollection, SnorkyError } from "snorky-client";
 import { Backend, TransportError } from "snorky-client/backend";
 
 declare const WebSocketImpl: new (url: string) => unknown;
@@ -11,7 +11,7 @@ const snorky = new Snorky(
   { WebSocket: WebSocketImpl, debug: true, reconnect: { initialDelay: 100 } },
 );
 snorky.on("connected", ({ reconnect }) => console.log(reconnect ? "back" : "up"));
-snorky.on("disconnected", ({ code, willReconnect }) => console.log(code, willReconnect));
+snorky.on("disconnected", ({ code, willReconnect }) => console.log(code === CLOSE_NO_RECONNECT, willReconnect));
 
 const pubsub: PubSub = snorky.services.pubsub;
 pubsub.on("message", (m) => console.log(m.channel, m.message));
@@ -23,6 +23,13 @@ async function use(): Promise<void> {
   await pubsub.subscribe({ channel: "announcements" });
   // @ts-expect-error channel is required
   await pubsub.subscribe({});
+  await pubsub.subscribe({ channel: "doc:1", token: "from-the-application" });
+  const privateChannels = new PubSub({ getToken: async (channel) => (channel === "news" ? null : "token") });
+  privateChannels.on("unsubscribed", (u) => console.log(u.channel, u.reason.length));
+  // @ts-expect-error a token is a string
+  await pubsub.subscribe({ channel: "doc:1", token: 42 });
+  // @ts-expect-error getToken is a function
+  new PubSub({ getToken: "token" });
   const members = (await snorky.services.chat.join({ channel: "lobby" })).members;
   console.log(members.length);
   const handle: number = await snorky.services.cursors.createCursor({ document: "d", position: 1 });

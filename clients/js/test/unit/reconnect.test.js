@@ -1,6 +1,6 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { Snorky, PubSub, Chat, Cursors, DataSync, Auth, Messaging, backoffDelay } from "../../src/index.js";
+import { Snorky, CLOSE_NO_RECONNECT, PubSub, Chat, Cursors, DataSync, Auth, Messaging, backoffDelay } from "../../src/index.js";
 import { FakeWebSocket, flush } from "../support/fake_websocket.js";
 
 beforeEach(() => FakeWebSocket.reset());
@@ -187,4 +187,22 @@ test("DataSync tells the application its subscriptions were lost", async () => {
   assert.deepEqual(socket.sent, [], "single-use tokens are not presented again");
   assert.deepEqual(datasync.subscriptions, []);
   snorky.close();
+});
+
+test("a server close with CLOSE_NO_RECONNECT (4001) ends the connection for good; 4000 reconnects", async () => {
+  const snorky = new Snorky("ws://x/ws", {}, { WebSocket: FakeWebSocket, reconnect: fastReconnect });
+  FakeWebSocket.last.serverOpen();
+  const reconnected = snorky.waitFor("disconnected");
+  FakeWebSocket.last.serverClose(4000, "Come back later");
+  assert.deepEqual(await reconnected, { code: 4000, reason: "Come back later", willReconnect: true });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(FakeWebSocket.instances.length, 2, "4000: a new socket");
+  FakeWebSocket.last.serverOpen();
+
+  const ended = snorky.waitFor("disconnected");
+  FakeWebSocket.last.serverClose(CLOSE_NO_RECONNECT, "Account suspended");
+  assert.deepEqual(await ended, { code: 4001, reason: "Account suspended", willReconnect: false });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(FakeWebSocket.instances.length, 2, "4001: no new socket");
+  assert.equal(snorky.state, "disconnected");
 });

@@ -1,0 +1,71 @@
+// PubSubBackend: the server side of PubSub (protocol.md section 4 and our
+// extensions in docs/protocol.md): publish, subscription tokens, kicking
+// subscribers and looking at channels.
+#include "snorky/services/identity_tokens.hpp"
+#include "snorky/services/pubsub.hpp"
+
+namespace snorky {
+
+namespace {
+constexpr const char* kDefaultKickReason = "unsubscribed by the server";
+}
+
+PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub, Options options)
+    : RpcService(std::move(name)), pubsub_(pubsub), options_(options) {
+    command("publish", {required("channel"), required("message")}, &PubSubBackend::publish);
+    command("authorizeSubscription",
+            {required("channels", ParamType::Array), optional("identity", ParamType::Any),
+             optional("lifetime", ParamType::Integer)},
+            &PubSubBackend::authorizeSubscription);
+    command("unsubscribe",
+            {required("channel"), optional("identity", ParamType::Any), optional("reason", ParamType::String)},
+            &PubSubBackend::unsubscribe);
+    command("channels", {optional("prefix", ParamType::String)}, &PubSubBackend::channels);
+    command("presence", {required("channel")}, &PubSubBackend::presence);
+}
+
+void PubSubBackend::publish(Request& req) {
+    // Allowed whatever the policy, but a channel no namespace covers is a typo.
+    if (!pubsub_.namespaceFor(req.param("channel"))) throw RpcError(errors::kUnknownNamespace);
+    pubsub_.publish(req.param("channel"), req.param("message"));
+}
+
+json::value PubSubBackend::authorizeSubscription(Request& req) {
+    if (!pubsub_.tokens()) throw RpcError(errors::kTokensNotConfigured);
+    const json::array& channels = req.param("channels").as_array();
+    if (channels.empty() || channels.size() > SubscriptionTokens::kMaxChannels)
+        throw RpcError(errors::kInvalidChannels);
+    for (const json::value& channel : channels) {
+        if (json::serialize(channel).size() > SubscriptionTokens::kMaxChannelBytes)
+            throw RpcError(errors::kInvalidChannels);
+        if (!pubsub_.namespaceFor(channel)) throw RpcError(errors::kUnknownNamespace);
+    }
+    const json::value& identity = req.param("identity");
+    if (json::serialize(identity).size() > IdentityTokens::kMaxIdentityBytes) throw RpcError(errors::kInvalidIdentity);
+    std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(node().clock().wallNow().time_since_epoch()).count();
+    return json::value(pubsub_.tokens()->mint(pubsub_.name(), channels, identity, lifetimeOf(req), now));
+}
+
+std::chrono::seconds PubSubBackend::lifetimeOf(Request& req) const {
+    if (req.param("lifetime").is_null()) return options_.defaultLifetime;
+    std::int64_t requested = req.integer("lifetime");
+    if (requested <= 0 || requested > options_.maxLifetime.count()) throw RpcError(errors::kInvalidLifetime);
+    return std::chrono::seconds(requested);
+}
+
+void PubSubBackend::unsubscribe(Request& req) {
+    const json::value& reason = req.param("reason");
+    pubsub_.kick(req.param("channel"), req.param("identity"),
+                 reason.is_null() ? std::string(kDefaultKickReason) : std::string(reason.as_string()));
+}
+
+json::value PubSubBackend::channels(Request& req) {
+    std::optional<std::string> prefix;
+    if (!req.param("prefix").is_null()) prefix = std::string(req.string("prefix"));
+    return pubsub_.channelList(prefix);
+}
+
+json::value PubSubBackend::presence(Request& req) { return pubsub_.identitiesOf(req.param("channel")); }
+
+}  // namespace snorky
