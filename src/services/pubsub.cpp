@@ -36,7 +36,8 @@ PubSubService::PubSubService(std::string name, Options options)
     : RpcService(std::move(name)),
       options_(std::move(options)),
       topicPrefix_("pubsub:" + this->name() + ":"),
-      controlTopic_("pubsub-control:" + this->name()) {
+      controlTopic_("pubsub-control:" + this->name()),
+      clusterQuery_(this->name(), std::chrono::seconds(15), options_.clusterQueryTimeout) {
     // Rows that leave publish unset follow the service-wide shorthand.
     if (options_.namespaces.empty()) options_.namespaces.emplace_back();
     for (Namespace& ns : options_.namespaces)
@@ -53,7 +54,10 @@ PubSubService::~PubSubService() {
     node().broker().unsubscribe(controlTopic_);
 }
 
-void PubSubService::onAttach() { node().broker().subscribe(controlTopic_, this); }
+void PubSubService::onAttach() {
+    node().broker().subscribe(controlTopic_, this);
+    clusterQuery_.start(node(), [this](const json::object& question) { return answerClusterQuery(question); });
+}
 
 const PubSubService::Namespace* PubSubService::namespaceFor(const json::value& channel) const {
     for (const Namespace& ns : options_.namespaces) {
@@ -243,6 +247,71 @@ json::array PubSubService::identitiesOf(const json::value& channel) const {
     json::array out;
     for (auto& [key, identity] : distinct) out.push_back(identity);
     return out;
+}
+
+// ---- across nodes ----
+
+namespace {
+
+// Adds up every node's channel list: one row per channel, counts summed.
+json::array mergeChannelLists(const std::vector<json::value>& answers) {
+    std::map<std::string, std::pair<json::value, std::int64_t>> merged;
+    for (const json::value& answer : answers) {
+        if (!answer.is_array()) continue;
+        for (const json::value& row : answer.as_array()) {
+            const json::value* channel = row.is_object() ? row.as_object().if_contains("channel") : nullptr;
+            const json::value* count = row.is_object() ? row.as_object().if_contains("subscribers") : nullptr;
+            auto number = count ? exactInteger(*count) : std::nullopt;
+            if (!channel || !number) continue;
+            auto& entry = merged.try_emplace(canonicalJson(*channel), *channel, 0).first->second;
+            entry.second += *number;
+        }
+    }
+    json::array out;
+    for (auto& [key, entry] : merged)
+        out.push_back(json::object{{"channel", std::move(entry.first)}, {"subscribers", entry.second}});
+    return out;
+}
+
+// Every node's identities, each once.
+json::array mergeIdentities(const std::vector<json::value>& answers) {
+    std::map<std::string, json::value> merged;
+    for (const json::value& answer : answers)
+        if (answer.is_array())
+            for (const json::value& identity : answer.as_array()) merged.emplace(canonicalJson(identity), identity);
+    json::array out;
+    for (auto& [key, identity] : merged) out.push_back(std::move(identity));
+    return out;
+}
+
+}  // namespace
+
+json::value PubSubService::answerClusterQuery(const json::object& question) const {
+    const json::value* what = question.if_contains("what");
+    if (!what || !what->is_string()) return nullptr;
+    if (*what == "channels") {
+        const json::value* prefix = question.if_contains("prefix");
+        if (prefix && prefix->is_string()) return channelList(std::string(prefix->as_string()));
+        return channelList(std::nullopt);
+    }
+    const json::value* channel = question.if_contains("channel");
+    if (*what == "presence" && channel) return identitiesOf(*channel);
+    return nullptr;
+}
+
+void PubSubService::clusterChannelList(const std::optional<std::string>& prefix, Gathered done) {
+    json::object question{{"what", "channels"}};
+    if (prefix) question["prefix"] = *prefix;
+    clusterQuery_.ask(std::move(question), [done = std::move(done)](bool ok, std::vector<json::value> answers) {
+        done(ok, mergeChannelLists(answers));
+    });
+}
+
+void PubSubService::clusterIdentitiesOf(const json::value& channel, Gathered done) {
+    clusterQuery_.ask(json::object{{"what", "presence"}, {"channel", channel}},
+                      [done = std::move(done)](bool ok, std::vector<json::value> answers) {
+                          done(ok, mergeIdentities(answers));
+                      });
 }
 
 // Removes `key` from what the client holds.

@@ -20,8 +20,8 @@ PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub, Options op
     command("unsubscribe",
             {required("channel"), optional("identity", ParamType::Any), optional("reason", ParamType::String)},
             &PubSubBackend::unsubscribe);
-    command("channels", {optional("prefix", ParamType::String)}, &PubSubBackend::channels);
-    command("presence", {required("channel")}, &PubSubBackend::presence);
+    asyncCommand("channels", {optional("prefix", ParamType::String)}, &PubSubBackend::channels);
+    asyncCommand("presence", {required("channel")}, &PubSubBackend::presence);
 }
 
 void PubSubBackend::publish(Request& req) {
@@ -60,12 +60,22 @@ void PubSubBackend::unsubscribe(Request& req) {
                  reason.is_null() ? std::string(kDefaultKickReason) : std::string(reason.as_string()));
 }
 
-json::value PubSubBackend::channels(Request& req) {
+namespace {
+// Answers a gathering: the result, or the engine's unavailability.
+PubSubService::Gathered answerTo(const RequestPtr& req) {
+    return [req](bool ok, json::array result) {
+        if (!ok) return req->reject(errors::kClusterUnavailable);
+        req->resolve(std::move(result));
+    };
+}
+}  // namespace
+
+void PubSubBackend::channels(const RequestPtr& req) {
     std::optional<std::string> prefix;
-    if (!req.param("prefix").is_null()) prefix = std::string(req.string("prefix"));
-    return pubsub_.channelList(prefix);
+    if (!req->param("prefix").is_null()) prefix = std::string(req->string("prefix"));
+    pubsub_.clusterChannelList(prefix, answerTo(req));
 }
 
-json::value PubSubBackend::presence(Request& req) { return pubsub_.identitiesOf(req.param("channel")); }
+void PubSubBackend::presence(const RequestPtr& req) { pubsub_.clusterIdentitiesOf(req->param("channel"), answerTo(req)); }
 
 }  // namespace snorky

@@ -212,3 +212,43 @@ TEST(PrivatePubSub, TokensAndKicksWorkAcrossThreeNodes) {
                   json::parse(R"({"type":"unsubscribed","channel":"doc:x","reason":"unsubscribed by the server"})"));
     EXPECT_TRUE(redis.waitSubscribers("snorky:pubsub:private:\"doc:x\"", 0));
 }
+
+TEST(PrivatePubSub, ChannelsAndPresenceAddUpAcrossThreeNodes) {
+    if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
+    RedisProcess redis;
+    std::vector<std::unique_ptr<Node>> nodes;
+    for (int i = 0; i < 3; ++i) nodes.push_back(std::make_unique<Node>(redis.url()));
+    ASSERT_TRUE(redis.waitSubscribers("snorky:cluster-query:private", 3));
+    // Alice twice (nodes 0 and 1, one identity), Bob on node 2, who also is in members:x.
+    std::string token = nodes[0]->token({{"channels", json::array{"doc:1"}}});
+    std::vector<std::unique_ptr<WsClient>> clients;
+    clients.push_back(nodes[0]->connectAs(kAlice));
+    clients.push_back(nodes[1]->connectAs(kAlice));
+    clients.push_back(nodes[2]->connectAs(kBob));
+    for (auto& client : clients) EXPECT_EQ(subscribe(*client, "doc:1", token), nullptr);
+    EXPECT_EQ(subscribe(*clients[2], "members:x"), nullptr);
+
+    // Whichever node is asked, the answer covers all three.
+    for (auto& node : nodes) {
+        EXPECT_EQ(node->backend("channels", {}).at("data"),
+                  json::parse(R"([{"channel":"doc:1","subscribers":3},{"channel":"members:x","subscribers":1}])"));
+        EXPECT_EQ(node->backend("channels", {{"prefix", "mem"}}).at("data"),
+                  json::parse(R"([{"channel":"members:x","subscribers":1}])"));
+        EXPECT_EQ(node->backend("presence", {{"channel", "doc:1"}}).at("data"),
+                  json::parse(R"([{"id":"alice"},{"id":"bob"}])"));
+        EXPECT_EQ(node->backend("presence", {{"channel", "doc:2"}}).at("data"), json::array{});
+    }
+
+    // A node killed without a goodbye is still listed for a while: the
+    // others answer without it once the wait for it is over.
+    nodes[2]->server.kill9();
+    EXPECT_EQ(nodes[0]->backend("channels", {}).at("data"),
+              json::parse(R"([{"channel":"doc:1","subscribers":2}])"));
+    EXPECT_EQ(nodes[1]->backend("presence", {{"channel", "doc:1"}}).at("data"), json::parse(R"([{"id":"alice"}])"));
+
+    // Without the engine nobody can say who is where: a clear error, not a guess.
+    redis.stop();
+    json::value reply = nodes[0]->backend("channels", {});
+    EXPECT_EQ(reply.at("type"), "error");
+    EXPECT_EQ(reply.at("message"), "Cluster unavailable");
+}

@@ -9,6 +9,7 @@
 // is public, which is the original behaviour.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "snorky/core/broker.hpp"
 #include "snorky/core/log.hpp"
 #include "snorky/core/rpc_service.hpp"
+#include "snorky/services/cluster_query.hpp"
 #include "snorky/services/subscription_tokens.hpp"
 
 namespace snorky {
@@ -42,6 +44,9 @@ public:
         std::size_t maxChannelsPerClient = 1000;  // subscriptions one client may hold
         std::vector<Namespace> namespaces;        // empty: one public namespace for every channel
         SubscriptionTokensPtr tokens;             // null: no subscription token is accepted
+        // How long channels/presence wait for every node's answer (a node
+        // killed a moment ago is still listed for up to 15 s).
+        std::chrono::milliseconds clusterQueryTimeout{2000};
     };
 
     explicit PubSubService(std::string name, Options options);
@@ -68,6 +73,11 @@ public:
     // given) with their subscriber counts, and the identities subscribed to one.
     json::array channelList(const std::optional<std::string>& prefix) const;
     json::array identitiesOf(const json::value& channel) const;
+    // The same over every node: counts added up, identities merged; sorted
+    // by canonical JSON. ok is false when the engine is unavailable.
+    using Gathered = std::function<void(bool ok, json::array result)>;
+    void clusterChannelList(const std::optional<std::string>& prefix, Gathered done);
+    void clusterIdentitiesOf(const json::value& channel, Gathered done);
 
 protected:
     // Publish policy for clients; the backend is always allowed. Default: the
@@ -91,6 +101,7 @@ private:
     std::string topicFor(const std::string& key) const { return topicPrefix_ + key; }
     void unsubscribeKey(const ClientPtr& client, const std::string& key);
     void forget(const ClientPtr& client, const std::string& key);
+    json::value answerClusterQuery(const json::object& question) const;
 
     Options options_;
     std::string topicPrefix_;
@@ -100,6 +111,7 @@ private:
     std::unordered_map<std::string, std::vector<ClientPtr>> channels_;
     // client -> canonical channels it holds (for disconnect and the cap)
     std::unordered_map<const Client*, std::vector<std::string>> clientChannels_;
+    ClusterQuery clusterQuery_;  // channels and presence across nodes
 };
 
 // Backend side of PubSub: publish (always allowed whatever the frontend
@@ -118,8 +130,8 @@ private:
     void publish(Request& req);
     json::value authorizeSubscription(Request& req);
     void unsubscribe(Request& req);
-    json::value channels(Request& req);
-    json::value presence(Request& req);
+    void channels(const RequestPtr& req);
+    void presence(const RequestPtr& req);
     std::chrono::seconds lifetimeOf(Request& req) const;
 
     PubSubService& pubsub_;
