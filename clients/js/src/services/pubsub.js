@@ -20,6 +20,7 @@ export class PubSub extends RpcService {
     if (getToken != null && typeof getToken !== "function") throw new TypeError("getToken must be a function");
     this.getToken_ = getToken ?? null;
     this.channels_ = new Map(); // canonical JSON -> {channel, token given to subscribe()}
+    this.connection_ = 0; // counts disconnects: a token asked for before one is not used after it
   }
 
   /** Channels this client is subscribed to (as confirmed by the server). */
@@ -45,6 +46,7 @@ export class PubSub extends RpcService {
   }
 
   restore() {
+    const connection = this.connection_;
     for (const { channel, token } of this.channels_.values()) {
       // Without getToken the call goes out at once, before queued messages.
       if (!this.getToken_) {
@@ -54,10 +56,17 @@ export class PubSub extends RpcService {
       Promise.resolve()
         .then(() => this.getToken_(channel))
         .then(
-          (fresh) => this.resubscribe_(channel, fresh ?? null),
-          (error) => this.emit("restoreFailed", { command: "subscribe", params: { channel }, error }),
+          // The connection dropped meanwhile: the next restore() subscribes, this one would twice.
+          (fresh) => connection === this.connection_ && this.resubscribe_(channel, fresh ?? null),
+          (error) =>
+            connection === this.connection_ &&
+            this.emit("restoreFailed", { command: "subscribe", params: { channel }, error }),
         );
     }
+  }
+
+  onDisconnected() {
+    this.connection_ += 1;
   }
 
   resubscribe_(channel, token) {

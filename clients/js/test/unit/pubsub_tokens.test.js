@@ -95,6 +95,42 @@ test("a refused or failed re-subscribe is reported as restoreFailed", async () =
   snorky.close();
 });
 
+test("a connection lost while getToken is pending re-subscribes once, with the newer token", async () => {
+  const waiting = []; // resolvers of the getToken calls made by restores
+  let first = true;
+  const getToken = () => {
+    if (first) {
+      first = false;
+      return "T0";
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const snorky = open(new PubSub({ getToken }));
+  const pubsub = snorky.services.pubsub;
+  const sub = pubsub.subscribe({ channel: "doc:1" });
+  await flush();
+  FakeWebSocket.last.respond("pubsub", null);
+  await sub;
+  const failures = [];
+  pubsub.on("restoreFailed", (e) => failures.push(e));
+
+  await reconnect();
+  await flush();
+  assert.equal(waiting.length, 1, "the first restore asks for a token");
+  const socket = await reconnect(); // lost again before the application answered
+  await flush();
+  assert.equal(waiting.length, 2);
+  waiting[0]("stale");
+  waiting[1]("fresh");
+  await flush();
+  await flush();
+  assert.deepEqual(socket.sent.map((e) => e.message.params), [{ channel: "doc:1", token: "fresh" }]);
+  socket.respond("pubsub", null);
+  await flush();
+  assert.deepEqual(failures, []);
+  snorky.close();
+});
+
 test("a channel the server removed us from is forgotten and not re-subscribed", async () => {
   const snorky = open(new PubSub());
   const pubsub = snorky.services.pubsub;
