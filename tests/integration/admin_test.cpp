@@ -6,26 +6,14 @@
 #include <memory>
 
 #include "support/clients.hpp"
+#include "support/identities.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
 
 namespace {
-const std::string kSecret = "it-secret-0123456789abcdef0123456789";
-
-const std::string kServices = R"(
-[[service]]
-name = "auth"
-type = "auth"
-registry = "frontend"
-
-[[service]]
-name = "auth_backend"
-type = "auth_backend"
-registry = "backend"
-auth = "auth"
-
+const std::string kServices = authServices() + R"(
 [[service]]
 name = "admin"
 type = "admin"
@@ -40,18 +28,11 @@ admin = "admin"
 
 struct Node {
     explicit Node(const std::string& engineUrl = "")
-        : server(config(engineUrl), {{"SNORKY_IDENTITY_SECRET", kSecret}}) {}
-    static std::string config(const std::string& engineUrl) {
-        std::string text = basicConfig(true, "", kServices);
-        if (!engineUrl.empty()) text.replace(text.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-        return text;
-    }
+        : server(withEngine(basicConfig(true, "", kServices), engineUrl), identityEnv()) {}
     ServerProcess server;
 
     std::unique_ptr<WsClient> connectAs(json::value identity) {
-        json::value reply = backendCall(server.backendPort(), "auth_backend", "mintToken", {{"identity", identity}});
-        auto client =
-            std::make_unique<WsClient>(server.frontendPort(), "/ws?token=" + std::string(reply.at("data").as_string()));
+        auto client = std::make_unique<WsClient>(server.frontendPort(), "/ws?token=" + mintToken(server.backendPort(), identity));
         // A round trip: the server has handed the connection to its services.
         EXPECT_EQ(client->request("auth", "whoami", {}).at("data"), identity);
         return client;

@@ -2,35 +2,20 @@
 // by the backend, connect-time tokens (?token=) and RPC authentication, two
 // identities talking over real WebSockets.
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 
 #include "snorky/services/identity_tokens.hpp"
 #include "support/clients.hpp"
+#include "support/identities.hpp"
 #include "support/probes.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
 
 namespace {
-const std::string kSecret = "it-secret-0123456789abcdef0123456789";
-
-const std::string kServices = R"(
-[[service]]
-name = "auth"
-type = "auth"
-registry = "frontend"
-
-[[service]]
-name = "auth_backend"
-type = "auth_backend"
-registry = "backend"
-auth = "auth"
-max_lifetime = 600
-
+const std::string kServices = authServices("max_lifetime = 600") + R"(
 [[service]]
 name = "chat"
 type = "chat"
@@ -49,13 +34,10 @@ registry = "frontend"
 
 // The secret comes from the environment, as in production.
 struct IdentityServer {
-    ServerProcess server{basicConfig(true, "", kServices), {{"SNORKY_IDENTITY_SECRET", kSecret}}};
+    ServerProcess server{basicConfig(true, "", kServices), identityEnv()};
 
     std::string mint(json::value identity, json::object extra = {}) {
-        extra["identity"] = std::move(identity);
-        json::value reply = backendCall(server.backendPort(), "auth_backend", "mintToken", std::move(extra));
-        if (reply.at("type") != "response") throw std::runtime_error("mintToken failed: " + json::serialize(reply));
-        return std::string(reply.at("data").as_string());
+        return mintToken(server.backendPort(), std::move(identity), std::move(extra));
     }
     // A connection authenticated at connect time.
     std::unique_ptr<WsClient> connectAs(json::value identity) {
@@ -75,19 +57,6 @@ json::value callKeeping(WsClient& c, const std::string& service, const std::stri
         notes.push_back(std::move(message));
     }
     throw std::runtime_error("no reply");
-}
-
-// Signs arbitrary claims with the server's secret (libjwt), for tokens mintToken never makes.
-std::string craftToken(const std::string& claimsJson) {
-    jwt_t* jwt = nullptr;
-    if (jwt_new(&jwt) != 0) throw std::runtime_error("jwt_new failed");
-    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kSecret.data()), static_cast<int>(kSecret.size()));
-    if (jwt_add_grants_json(jwt, claimsJson.c_str()) != 0) throw std::runtime_error("bad claims " + claimsJson);
-    char* text = jwt_encode_str(jwt);
-    std::string out = text ? text : "";
-    std::free(text);
-    jwt_free(jwt);
-    return out;
 }
 
 std::string upgradeRequest(const std::string& target) {
@@ -122,7 +91,7 @@ TEST(Identity, MintedTokenWorksAtConnectTimeAndOverRpc) {
 TEST(Identity, ExpiredAndForgedTokensAreRefused) {
     IdentityServer s;
     std::int64_t now = snorky::IdentityTokens::systemClock();
-    snorky::IdentityTokens past(kSecret, [now] { return now - 3600; });
+    snorky::IdentityTokens past(kIdentitySecret, [now] { return now - 3600; });
     std::string expired = past.mint("alice", std::chrono::seconds(60));
     snorky::IdentityTokens forger(std::string(40, 'f'));
     std::string forged = forger.mint("alice", std::chrono::seconds(60));
@@ -151,12 +120,12 @@ TEST(Identity, TokensNotYetValidOrIssuedInTheFutureAreRefused) {
     IdentityServer s;
     std::int64_t now = snorky::IdentityTokens::systemClock();
     // A token whose nbf is an hour away (signed with the right secret).
-    std::string notYet = craftToken(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
+    std::string notYet = signClaims(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
                                     std::to_string(now + 3600) + "}");
     // A signer whose clock runs an hour ahead: iat in the future.
-    snorky::IdentityTokens ahead(kSecret, [now] { return now + 3600; });
+    snorky::IdentityTokens ahead(kIdentitySecret, [now] { return now + 3600; });
     std::string fromTheFuture = ahead.mint("alice", std::chrono::seconds(60));
-    std::string absurd = craftToken(R"({"identity":"alice","exp":1e300})");
+    std::string absurd = signClaims(R"({"identity":"alice","exp":1e300})");
 
     WsClient client(s.server.frontendPort());
     EXPECT_EQ(client.request("auth", "authenticate", {{"token", notYet}}).at("message"), "Token not yet valid");
@@ -170,7 +139,7 @@ TEST(Identity, TokensNotYetValidOrIssuedInTheFutureAreRefused) {
     EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + fromTheFuture), 401);
     EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + absurd), 401);
     // nbf already passed: fine.
-    std::string ready = craftToken(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
+    std::string ready = signClaims(R"({"identity":"alice","exp":)" + std::to_string(now + 7200) + R"(,"nbf":)" +
                                    std::to_string(now - 10) + "}");
     EXPECT_EQ(upgradeStatus(s.server.frontendPort(), "/ws?token=" + ready), 101);
 }

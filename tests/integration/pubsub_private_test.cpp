@@ -3,34 +3,20 @@
 // the backend, the server API (kick, channels, presence), and, with Redis,
 // tokens and kicks across three nodes.
 #include <gtest/gtest.h>
-#include <jwt.h>
 
-#include <cstdlib>
 #include <memory>
 
 #include "support/clients.hpp"
+#include "support/identities.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
 
 namespace {
-const std::string kSecret = "it-secret-0123456789abcdef0123456789";
-
 // After basicConfig's public "pubsub": auth, and a "private" PubSub whose
 // namespace table covers every refusal path.
-const std::string kServices = R"(
-[[service]]
-name = "auth"
-type = "auth"
-registry = "frontend"
-
-[[service]]
-name = "auth_backend"
-type = "auth_backend"
-registry = "backend"
-auth = "auth"
-
+const std::string kServices = authServices() + R"(
 [[service]]
 name = "private"
 type = "pubsub"
@@ -58,14 +44,9 @@ registry = "backend"
 pubsub = "private"
 )";
 
-std::string withEngine(std::string config, const std::string& engineUrl) {
-    if (!engineUrl.empty()) config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-    return config;
-}
-
 struct Node {
     explicit Node(const std::string& engineUrl = "")
-        : server(withEngine(basicConfig(true, "", kServices), engineUrl), {{"SNORKY_IDENTITY_SECRET", kSecret}}) {}
+        : server(withEngine(basicConfig(true, "", kServices), engineUrl), identityEnv()) {}
     ServerProcess server;
 
     json::value backend(const std::string& command, json::object params,
@@ -78,9 +59,8 @@ struct Node {
         return std::string(reply.at("data").as_string());
     }
     std::unique_ptr<WsClient> connectAs(json::value identity) {
-        json::value reply = backend("mintToken", {{"identity", std::move(identity)}}, "auth_backend");
         return std::make_unique<WsClient>(server.frontendPort(),
-                                          "/ws?token=" + std::string(reply.at("data").as_string()));
+                                          "/ws?token=" + mintToken(server.backendPort(), std::move(identity)));
     }
     std::unique_ptr<WsClient> anonymous() { return std::make_unique<WsClient>(server.frontendPort()); }
 };
@@ -90,20 +70,6 @@ json::value subscribe(WsClient& c, const char* channel, const std::string& token
     if (!token.empty()) params["token"] = token;
     json::value reply = c.request("private", "subscribe", std::move(params));
     return reply.at("type") == "error" ? reply.at("message") : reply.at("data");
-}
-
-// Signs claims with the server's secret or another one, for tokens the backend never makes.
-std::string craft(const std::string& claims, const std::string& secret = kSecret) {
-    jwt_t* jwt = nullptr;
-    if (jwt_new(&jwt) != 0) throw std::runtime_error("jwt_new failed");
-    jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                static_cast<int>(secret.size()));
-    if (jwt_add_grants_json(jwt, claims.c_str()) != 0) throw std::runtime_error("bad claims " + claims);
-    char* text = jwt_encode_str(jwt);
-    std::string out = text ? text : "";
-    std::free(text);
-    jwt_free(jwt);
-    return out;
 }
 
 const json::value kAlice = json::parse(R"({"id":"alice"})");
@@ -137,10 +103,10 @@ TEST(PrivatePubSub, EveryRefusalPathAndTheServerKeepsServing) {
     EXPECT_EQ(subscribe(*alice, "doc:1", node.token({{"channels", json::array{"doc:1"}}, {"identity", kBob}})),
               "Not authorized");
     EXPECT_EQ(subscribe(*alice, "doc:1",
-                        craft(R"({"scope":"pubsub","service":"private","channels":["doc:1"],"exp":1000000000})")),
+                        signClaims(R"({"scope":"pubsub","service":"private","channels":["doc:1"],"exp":1000000000})")),
               "Token expired");
     EXPECT_EQ(subscribe(*alice, "doc:1",
-                        craft(R"({"scope":"pubsub","service":"private","channels":["doc:1"],"exp":4000000000})",
+                        signClaims(R"({"scope":"pubsub","service":"private","channels":["doc:1"],"exp":4000000000})",
                               "forged-secret-0123456789abcdef0123456789")),
               "Invalid token");
     EXPECT_EQ(subscribe(*alice, "doc:1", "garbage"), "Invalid token");
@@ -181,7 +147,7 @@ TEST(PrivatePubSub, NamespaceMistakesFailCheckWithFileAndLine) {
     std::string config = basicConfig(true, "", kServices);
     config.replace(config.find("subscribe = \"token\""), 19, "subscribe = \"tokens\"");
     std::string path = writeTempFile("namespaces.toml", config);
-    CommandResult check = runSnorky({"--config", path, "--check"}, {{"SNORKY_IDENTITY_SECRET", kSecret}});
+    CommandResult check = runSnorky({"--config", path, "--check"}, identityEnv());
     EXPECT_EQ(check.exitCode, 78) << check.output;
     int line = 1;
     for (std::size_t i = 0; i < config.find("prefix = \"doc:\""); ++i) line += config[i] == '\n';

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/clients.hpp"
+#include "support/identities.hpp"
 #include "support/probes.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
@@ -16,21 +17,8 @@ using namespace snorky::it;
 
 namespace {
 
-const std::string kSecret = "it-secret-0123456789abcdef0123456789";
-
 std::string chatConfig(const std::string& engineUrl) {
-    std::string config = basicConfig(true, "", R"(
-[[service]]
-name = "auth"
-type = "auth"
-registry = "frontend"
-
-[[service]]
-name = "auth_backend"
-type = "auth_backend"
-registry = "backend"
-auth = "auth"
-
+    std::string config = basicConfig(true, "", authServices() + R"(
 [[service]]
 name = "chat"
 type = "chat"
@@ -43,8 +31,7 @@ type = "cursors"
 registry = "frontend"
 cursor_ttl = 3
 )");
-    config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-    return config;
+    return withEngine(config, engineUrl);
 }
 
 // The next notification of `type` (others are skipped), or null after the timeout.
@@ -74,13 +61,11 @@ protected:
         if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
         redis = std::make_unique<RedisProcess>();
         for (int i = 0; i < 3; ++i)
-            nodes.push_back(std::make_unique<ServerProcess>(chatConfig(redis->url()),
-                                                            std::map<std::string, std::string>{{"SNORKY_IDENTITY_SECRET", kSecret}}));
+            nodes.push_back(std::make_unique<ServerProcess>(chatConfig(redis->url()), identityEnv()));
     }
     std::unique_ptr<WsClient> connectAs(int node, const char* identity) {
-        json::value reply = backendCall(nodes[node]->backendPort(), "auth_backend", "mintToken", {{"identity", identity}});
-        auto client = std::make_unique<WsClient>(nodes[node]->frontendPort(), "/ws?token=" + std::string(reply.at("data").as_string()));
-        return client;
+        return std::make_unique<WsClient>(nodes[node]->frontendPort(),
+                                          "/ws?token=" + mintToken(nodes[node]->backendPort(), identity));
     }
     json::value join(WsClient& client) {
         auto reply = client.request("chat", "join", {{"channel", "room"}});

@@ -33,8 +33,7 @@ type = "datasync_backend"
 registry = "backend"
 datasync = "datasync"
 )");
-    config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-    return config;
+    return withEngine(config, engineUrl);
 }
 
 std::string authorize(const ServerProcess& node, const char* filter) {

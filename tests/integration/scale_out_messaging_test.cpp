@@ -23,8 +23,7 @@ type = "messaging"
 registry = "frontend"
 name_ttl = 3
 )");
-    config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-    return config;
+    return withEngine(config, engineUrl);
 }
 
 json::value call(WsClient& client, const std::string& command, json::object params) {

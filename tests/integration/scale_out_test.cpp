@@ -16,9 +16,7 @@ using namespace snorky::it;
 namespace {
 
 std::string clusterConfig(const std::string& engineUrl) {
-    std::string config = basicConfig(true);
-    config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
-    return config;
+    return withEngine(basicConfig(true), engineUrl);
 }
 
 // The Redis channel of a PubSub channel of service "pubsub" (canonical JSON).

@@ -59,6 +59,11 @@ pubsub = "pubsub"
     return config + extra;
 }
 
+std::string withEngine(std::string config, const std::string& engineUrl) {
+    if (!engineUrl.empty()) config.replace(config.find("[server]\n"), 9, "[server]\nengine = \"" + engineUrl + "\"\n");
+    return config;
+}
+
 namespace {
 std::string makeTempDir() {
     std::string pattern = (fs::temp_directory_path() / "snorky-it-XXXXXX").string();

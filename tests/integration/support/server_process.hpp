@@ -18,6 +18,9 @@ namespace json = boost::json;
 std::string basicConfig(bool clientPublish = true, const std::string& extraListenerOptions = "",
                         const std::string& extra = "");
 
+// The config with `engine = engineUrl` in its [server] table (as it was for an empty URL).
+std::string withEngine(std::string config, const std::string& engineUrl);
+
 inline constexpr const char* kKey = "swordfish";
 
 class ServerProcess {
