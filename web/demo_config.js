@@ -16,3 +16,28 @@ export function showStatus(snorky, element) {
   for (const event of ["connecting", "connected", "disconnected", "reconnecting"]) snorky.on(event, render);
   render();
 }
+
+/** Shows `text` in the element with id "error", or hides it when empty. */
+export function showError(text) {
+  const element = document.getElementById("error");
+  element.textContent = text;
+  element.hidden = !text;
+}
+
+/**
+ * Signs in at the application's login (here the demo login server, or ?login=...) and
+ * returns {token, identity}: the browser gets its identity token from the application,
+ * never from the backend, whose key it must not know.
+ */
+export async function login(name) {
+  const url =
+    new URLSearchParams(location.search).get("login") ?? `${location.protocol}//${location.hostname}:5802/login`;
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
+  return body;
+}

@@ -1,28 +1,9 @@
 import { Snorky, Auth, Chat } from "/lib/index.js";
-import { snorkyUrl, showStatus } from "/demo_config.js";
+import { snorkyUrl, showStatus, showError, login } from "/demo_config.js";
 
 const params = new URLSearchParams(location.search);
 const channel = params.get("channel") ?? "lobby";
-const loginUrl = params.get("login") ?? `${location.protocol}//${location.hostname}:5802/login`;
 const $ = (id) => document.getElementById(id);
-
-function showError(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
-}
-
-// The token comes from the application's login (here the demo login server), never
-// from the backend directly: the browser must not know the backend key.
-async function login(name) {
-  const response = await fetch(loginUrl, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
-  return body;
-}
 
 function addLine(cssClass, from, text, timestamp) {
   const item = document.createElement("li");

@@ -1,27 +1,8 @@
 import { Snorky, Auth, PubSub } from "/lib/index.js";
-import { snorkyUrl, showStatus } from "/demo_config.js";
+import { snorkyUrl, showStatus, showError, login } from "/demo_config.js";
 
 const params = new URLSearchParams(location.search);
-const loginUrl = params.get("login") ?? `${location.protocol}//${location.hostname}:5802/login`;
 const $ = (id) => document.getElementById(id);
-
-function showError(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
-}
-
-// The identity token comes from the application's login (here the demo login server):
-// the browser never holds the backend key.
-async function login(name) {
-  const response = await fetch(loginUrl, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
-  return body;
-}
 
 // A notification may be a string or {text}; anything else is shown as JSON.
 function render(message) {
