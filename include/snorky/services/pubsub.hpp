@@ -77,6 +77,8 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
     void onAttach() override;
 
+    json::object stats() const override;
+
 private:
     void subscribe(Request& req);
     void unsubscribe(Request& req);
