@@ -2,6 +2,9 @@
 // inflated as RFC 7692 describes (checked against zlib used directly).
 #include "snorky/protocol/permessage_deflate.hpp"
 
+#include "snorky/protocol/frame.hpp"
+#include "snorky/protocol/ws_codec.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -178,4 +181,19 @@ TEST(PermessageDeflate, RefusesGarbageAndReferencesToAPreviousMessage) {
     out.clear();
     EXPECT_EQ(inflateMessage(fresh.message("ok"), 100, out), InflateResult::Ok);
     EXPECT_EQ(out, "ok");
+}
+
+TEST(PermessageDeflate, AFrameHasOneSharedCompressedTwin) {
+    std::string payload = json(2000);
+    auto frame = snorky::Frame::text(payload);
+    auto compressed = frame->compressed();
+    ASSERT_TRUE(compressed);
+    EXPECT_EQ(frame->compressed(), compressed);  // built once, then the same pointer
+    EXPECT_EQ(static_cast<std::uint8_t>(compressed->wire()[0]), 0xC1);  // FIN, RSV1, text
+    EXPECT_EQ(compressed->opcode(), Text);
+    EXPECT_EQ(inflateRaw(std::string(compressed->payload())), payload);
+    EXPECT_EQ(compressed->wire().size(), compressed->payload().size() + 4);  // 126: 2-byte length
+    // Control frames and payloads that would not shrink have none.
+    EXPECT_FALSE(snorky::Frame::control(Ping, std::string(200, 'a'))->compressed());
+    EXPECT_FALSE(snorky::Frame::text("{}")->compressed());
 }
