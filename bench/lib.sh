@@ -70,6 +70,7 @@ path = "/ws"
 # the public listener's abuse limits would measure themselves, not the server.
 rate_limit = 0
 max_handshakes = 0
+${WS_OPTIONS:-}
 
 [[listener]]
 type = "backend"

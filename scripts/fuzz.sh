@@ -12,7 +12,7 @@ build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 runs=${FUZZ_RUNS:-}
 merge=${FUZZ_MERGE:-0}
-all_targets=(ws_frame ws_upgrade static_path backend_request envelope_rpc datasync_filter jwt config redis_url)
+all_targets=(ws_frame ws_inflate ws_upgrade static_path backend_request envelope_rpc datasync_filter jwt config redis_url)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 

@@ -86,6 +86,8 @@ BenchOptions parseOptions(int argc, char** argv) {
     app.add_option("--pick", o.pick, "channel per publish: rr or random")->check(CLI::IsMember({"rr", "random"}))
         ->capture_default_str();
     app.add_option("--payload", o.payload, "padding bytes per published message")->capture_default_str();
+    app.add_flag("--json-payload", o.jsonPayload, "padding as an array of JSON rows (realistic to compress)");
+    app.add_flag("--deflate", o.deflate, "subscribers offer permessage-deflate (RFC 7692)");
     app.add_option("--drain", o.drain, "seconds to wait for deliveries after publishing")->capture_default_str();
     app.add_option("--seed", o.seed, "random seed")->capture_default_str();
     app.add_option("--server-pid", o.serverPid, "read this process's CPU time and RSS from /proc");

@@ -37,6 +37,8 @@ struct BenchOptions {
     std::uint32_t inflight = 1;       // requests in flight per publishing connection
     std::string pick = "rr";          // channel choice per publish: rr (round robin) or random
     std::uint32_t payload = 16;       // padding bytes in each published message
+    bool jsonPayload = false;         // the padding as JSON rows (compresses like real data), not 'x's
+    bool deflate = false;             // subscribers offer permessage-deflate and inflate what comes compressed
     double drain = 2;                 // seconds to wait for deliveries after the last publish
     std::uint64_t seed = 1;
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <random>
 
 #include "net_util.hpp"
 #include "ws_codec.hpp"
@@ -41,7 +42,20 @@ bool headerValue(std::string_view head, std::string_view name, std::string_view&
 
 Publisher::Publisher(const BenchOptions& options, std::vector<std::uint32_t> subscribersPerChannel)
     : options_(options), subscribers_(std::move(subscribersPerChannel)), random_(options.seed),
-      padding_(options.payload, 'x') {
+      padding_("\"" + std::string(options.payload, 'x') + "\"") {  // a JSON string, or rows:
+    if (options.jsonPayload) {
+        // Rows like a price feed's, varied so that they compress like real data.
+        std::mt19937 rows(static_cast<std::uint32_t>(options.seed));
+        static const char* symbols[] = {"AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA", "META", "ORCL"};
+        padding_ = "[";
+        while (padding_.size() < options.payload) {
+            if (padding_.size() > 1) padding_ += ',';
+            padding_ += "{\"id\":" + std::to_string(rows() % 100000) + ",\"sym\":\"" + symbols[rows() % 8] +
+                        "\",\"px\":" + std::to_string(100 + rows() % 900) + "." + std::to_string(10 + rows() % 90) +
+                        ",\"qty\":" + std::to_string(rows() % 5000) + ",\"side\":\"" + (rows() % 2 ? "buy" : "sell") + "\"}";
+        }
+        padding_ += "]";
+    }
     httpHead_ = "POST " + options.backendPath + " HTTP/1.1\r\nHost: " + options.host + ":" +
                 std::to_string(options.backendPort) + "\r\nX-Backend-Key: " + options.backendKey +
                 "\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: ";
@@ -129,7 +143,7 @@ std::uint32_t Publisher::pickChannel(std::uint64_t seq) {
 std::string Publisher::requestFor(std::uint64_t seq, std::uint32_t channel, std::uint64_t now) {
     // The stamp goes first in the message so receivers find it early.
     std::string params = "{\"channel\":\"" + channelName(channel) + "\",\"message\":{\"bt\":" + std::to_string(now) +
-                         ",\"s\":" + std::to_string(seq) + ",\"p\":\"" + padding_ + "\"}}";
+                         ",\"s\":" + std::to_string(seq) + ",\"p\":" + padding_ + "}}";
     if (options_.publishVia == "ws") {
         std::string body = "{\"service\":\"" + options_.service + "\",\"message\":{\"command\":\"publish\",\"params\":" +
                            params + ",\"callId\":" + std::to_string(seq) + "}}";

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -54,10 +55,43 @@ void WorkerCounters::merge(const WorkerCounters& o) {
     latency.merge(o.latency);
 }
 
+// permessage-deflate as a client that agreed to no context takeover: one
+// raw inflate stream, reset after each message.
+struct SubscriberWorker::Inflater {
+    z_stream z{};
+    std::string out;
+    Inflater() { inflateInit2(&z, -15); }
+    ~Inflater() { inflateEnd(&z); }
+    bool inflate(std::string_view in) {
+        static const unsigned char tail[4] = {0, 0, 0xff, 0xff};
+        out.resize(std::max<std::size_t>(out.size(), 64 * 1024));
+        std::size_t produced = 0;
+        bool ok = true;
+        for (std::string_view part : {in, std::string_view(reinterpret_cast<const char*>(tail), 4)}) {
+            z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
+            z.avail_in = static_cast<uInt>(part.size());
+            while (ok && z.avail_in > 0) {
+                if (produced == out.size()) out.resize(out.size() * 2);
+                z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+                z.avail_out = static_cast<uInt>(out.size() - produced);
+                int rc = ::inflate(&z, Z_SYNC_FLUSH);
+                produced = out.size() - z.avail_out;
+                ok = rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && z.avail_out > 0);
+            }
+        }
+        inflateReset(&z);
+        out.resize(produced);
+        return ok;
+    }
+};
+
 SubscriberWorker::SubscriberWorker(const BenchOptions& options, std::uint32_t firstIndex, std::uint32_t count)
     : options_(options), first_(firstIndex), conns_(count), readBuf_(256 * 1024) {
-    request_ = upgradeRequest(options.host, options.wsPort, options.wsPath);
+    request_ = upgradeRequest(options.host, options.wsPort, options.wsPath, options.deflate);
+    if (options.deflate) inflater_ = std::make_unique<Inflater>();
 }
+
+SubscriberWorker::~SubscriberWorker() = default;
 
 void SubscriberWorker::noteError(const std::string& why) {
     if (!counters_.firstError[0]) std::snprintf(counters_.firstError, sizeof counters_.firstError, "%s", why.c_str());
@@ -219,7 +253,15 @@ long SubscriberWorker::consume(std::uint32_t slot, const char* data, std::size_t
         pos += frame.size;
         switch (frame.opcode) {
         case opcode::kText:
-            onText(slot, frame.payload);
+            if (frame.compressed) {
+                if (!inflater_ || !inflater_->inflate(frame.payload)) {
+                    fail(slot, counters_.protocolErrors, "compressed frame that does not inflate");
+                    return -1;
+                }
+                onText(slot, inflater_->out, frame.payload.size());
+            } else {
+                onText(slot, frame.payload, frame.payload.size());
+            }
             if (conns_[slot].state == State::Dead) return -1;
             break;
         case opcode::kPing: {
@@ -248,7 +290,7 @@ long SubscriberWorker::consume(std::uint32_t slot, const char* data, std::size_t
     return static_cast<long>(pos);
 }
 
-void SubscriberWorker::onText(std::uint32_t slot, std::string_view payload) {
+void SubscriberWorker::onText(std::uint32_t slot, std::string_view payload, std::size_t wireBytes) {
     // Deliveries first: they are nearly every frame once publishing starts.
     if (auto* stamp = static_cast<const char*>(memmem(payload.data(), payload.size(), kStampKey.data(), kStampKey.size()))) {
         std::uint64_t now = nowNs();
@@ -257,7 +299,7 @@ void SubscriberWorker::onText(std::uint32_t slot, std::string_view payload) {
         auto [end, ec] = std::from_chars(digits, payload.data() + payload.size(), sent);
         if (ec == std::errc()) {
             ++counters_.deliveries;
-            counters_.deliveryBytes += payload.size();
+            counters_.deliveryBytes += wireBytes;
             counters_.latency.record(now > sent ? now - sent : 0);
             if (!counters_.firstDeliveryNs) counters_.firstDeliveryNs = now;
             counters_.lastDeliveryNs = now;

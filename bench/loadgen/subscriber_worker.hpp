@@ -4,6 +4,7 @@
 // then counts deliveries and their publish-to-receive latency until told to
 // report. Single-threaded, one epoll loop.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct WorkerCounters {
 class SubscriberWorker {
 public:
     SubscriberWorker(const BenchOptions& options, std::uint32_t firstIndex, std::uint32_t count);
+    ~SubscriberWorker();
     // Runs until the parent writes to controlFd; reports on reportFd. Returns the exit code.
     int run(int controlFd, int reportFd);
 
@@ -53,7 +55,8 @@ private:
     void onReadable(std::uint32_t slot);
     // Consumes complete frames from data; returns bytes consumed or -1 if the connection died.
     long consume(std::uint32_t slot, const char* data, std::size_t size);
-    void onText(std::uint32_t slot, std::string_view payload);
+    // wireBytes: the payload as it came (compressed or not), counted as deliveryBytes.
+    void onText(std::uint32_t slot, std::string_view payload, std::size_t wireBytes);
     void send(std::uint32_t slot, std::string bytes);
     void flush(std::uint32_t slot);
     void fail(std::uint32_t slot, std::uint32_t& counter, const std::string& why);
@@ -71,6 +74,8 @@ private:
     std::string request_;
     std::vector<char> readBuf_;
     WorkerCounters counters_;
+    struct Inflater;
+    std::unique_ptr<Inflater> inflater_;  // --deflate
 };
 
 }  // namespace snorky::bench

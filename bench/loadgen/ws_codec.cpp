@@ -18,7 +18,7 @@ std::uint32_t nextMask(std::uint32_t& seed) {
 }
 }  // namespace
 
-std::string upgradeRequest(std::string_view host, std::uint16_t port, std::string_view path) {
+std::string upgradeRequest(std::string_view host, std::uint16_t port, std::string_view path, bool deflate) {
     std::string r;
     r.reserve(200);
     r += "GET ";
@@ -29,7 +29,9 @@ std::string upgradeRequest(std::string_view host, std::uint16_t port, std::strin
     r += std::to_string(port);
     r += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
     r += kKey;
-    r += "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    r += "\r\nSec-WebSocket-Version: 13\r\n";
+    if (deflate) r += "Sec-WebSocket-Extensions: permessage-deflate\r\n";
+    r += "\r\n";
     return r;
 }
 
@@ -72,7 +74,7 @@ ParseResult parseServerFrame(std::string_view in, ServerFrame& frame) {
     auto b0 = static_cast<unsigned char>(in[0]);
     auto b1 = static_cast<unsigned char>(in[1]);
     if (b1 & 0x80) return ParseResult::Invalid;  // servers never mask
-    if (b0 & 0x70) return ParseResult::Invalid;  // no extensions negotiated
+    if (b0 & 0x30) return ParseResult::Invalid;  // RSV2/RSV3: no extension uses them
     std::uint64_t len = b1 & 0x7f;
     std::size_t header = 2;
     if (len == 126) {
@@ -88,6 +90,7 @@ ParseResult parseServerFrame(std::string_view in, ServerFrame& frame) {
     }
     if (in.size() < header + len) return ParseResult::Incomplete;
     frame.fin = (b0 & 0x80) != 0;
+    frame.compressed = (b0 & 0x40) != 0;
     frame.opcode = b0 & 0x0f;
     frame.payload = in.substr(header, static_cast<std::size_t>(len));
     frame.size = header + static_cast<std::size_t>(len);

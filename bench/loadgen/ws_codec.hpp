@@ -10,7 +10,8 @@ namespace snorky::bench {
 
 // GET <path> upgrade request with a fixed key (the RFC's sample nonce): the
 // generator only checks the server's answer, it needs no secrecy.
-std::string upgradeRequest(std::string_view host, std::uint16_t port, std::string_view path);
+// `deflate`: offer permessage-deflate.
+std::string upgradeRequest(std::string_view host, std::uint16_t port, std::string_view path, bool deflate = false);
 
 enum class UpgradeResult { Incomplete, Accepted, Refused };
 // Looks at the start of `in`; on Accepted, `headerBytes` is the length of the
@@ -22,6 +23,7 @@ void appendClientFrame(std::string& out, std::uint8_t opcode, std::string_view p
 
 struct ServerFrame {
     bool fin = false;
+    bool compressed = false;  // RSV1: permessage-deflate
     std::uint8_t opcode = 0;
     std::string_view payload;  // points into the parsed buffer
     std::size_t size = 0;      // header + payload bytes consumed

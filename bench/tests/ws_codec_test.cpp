@@ -95,8 +95,22 @@ TEST(WsCodec, RefusesMaskedOrExtendedServerFrames) {
     ServerFrame frame;
     std::string masked = "\x81\x81" "abcd" "x";
     EXPECT_EQ(parseServerFrame(masked, frame), ParseResult::Invalid);
-    std::string rsv = "\xC1\x01x";  // RSV1 without a negotiated extension
-    EXPECT_EQ(parseServerFrame(rsv, frame), ParseResult::Invalid);
+    // RSV1 marks a permessage-deflate message (the worker refuses it when it
+    // did not offer --deflate); RSV2 and RSV3 belong to no extension.
+    std::string rsv1 = "\xC1\x01x";
+    ASSERT_EQ(parseServerFrame(rsv1, frame), ParseResult::Frame);
+    EXPECT_TRUE(frame.compressed);
+    ASSERT_EQ(parseServerFrame("\x81\x01x", frame), ParseResult::Frame);
+    EXPECT_FALSE(frame.compressed);
+    EXPECT_EQ(parseServerFrame("\xA1\x01x", frame), ParseResult::Invalid);
+    EXPECT_EQ(parseServerFrame("\x91\x01x", frame), ParseResult::Invalid);
+}
+
+TEST(WsCodec, UpgradeRequestOffersDeflateOnlyWhenAsked) {
+    EXPECT_EQ(upgradeRequest("127.0.0.1", 5800, "/ws").find("Sec-WebSocket-Extensions"), std::string::npos);
+    std::string offer = upgradeRequest("127.0.0.1", 5800, "/ws", true);
+    EXPECT_NE(offer.find("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"), std::string::npos);
+    EXPECT_EQ(offer.substr(offer.size() - 4), "\r\n\r\n");
 }
 
 TEST(WsCodec, UpgradeNeedsStatus101AndTheAcceptKeyOfOurNonce) {

@@ -16,6 +16,13 @@ void ServiceRegistry::registerService(ServicePtr service) {
 
 bool ServiceRegistry::unregisterService(const std::string& name) { return services_.erase(name) > 0; }
 
+json::object ServiceRegistry::stats() const {
+    json::object out;
+    for (const auto& [name, service] : services_)
+        if (json::object figures = service->stats(); !figures.empty()) out[name] = std::move(figures);
+    return out;
+}
+
 Service* ServiceRegistry::find(std::string_view name) const {
     auto it = services_.find(name);
     return it == services_.end() ? nullptr : it->second.get();

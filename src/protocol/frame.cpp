@@ -1,6 +1,7 @@
 #include "snorky/protocol/frame.hpp"
 
 #include "snorky/protocol/envelope.hpp"
+#include "snorky/protocol/permessage_deflate.hpp"
 
 namespace snorky {
 
@@ -10,7 +11,7 @@ std::shared_ptr<const Frame> Frame::build(std::uint8_t opcode, std::string buf) 
     const std::uint64_t length = buf.size() - kMaxHeader;
     std::uint8_t header[kMaxHeader];
     std::size_t size = 0;
-    header[size++] = static_cast<std::uint8_t>(0x80 | opcode);  // FIN + opcode, unmasked
+    header[size++] = static_cast<std::uint8_t>(0x80 | opcode);  // FIN (+ RSV1 when compressed) + opcode, unmasked
     if (length < 126) {
         header[size++] = static_cast<std::uint8_t>(length);
     } else if (length <= 0xffff) {
@@ -42,6 +43,15 @@ std::shared_ptr<const Frame> Frame::envelope(std::string_view service, const jso
     std::string buf(kMaxHeader, '\0');
     appendEnvelope(service, message, buf);
     return build(0x1, std::move(buf));
+}
+
+std::shared_ptr<const Frame> Frame::compressed() const {
+    std::call_once(compressOnce_, [this] {
+        if (opcode() != 0x1) return;
+        std::string buf(kMaxHeader, '\0');
+        if (ws::deflateMessage(payload(), buf)) compressed_ = build(0x40 | 0x1, std::move(buf));  // RSV1: compressed
+    });
+    return compressed_;
 }
 
 }  // namespace snorky

@@ -9,11 +9,14 @@
 
 namespace snorky::ws {
 
-ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out) {
+ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out, bool deflate) {
     if (size < 2) return ParseResult::NeedMore;
     out.fin = (data[0] & 0x80) != 0;
     out.opcode = data[0] & 0x0f;
-    if (data[0] & 0x70) return ParseResult::Invalid;  // RSV bits: no extension was negotiated
+    out.compressed = (data[0] & 0x40) != 0;
+    if (data[0] & 0x30) return ParseResult::Invalid;  // RSV2, RSV3: no extension defines them
+    if (out.compressed && (!deflate || out.opcode == Continuation || (out.opcode & 0x8)))
+        return ParseResult::Invalid;  // RSV1 without permessage-deflate, or where RFC 7692 forbids it
     if (!(data[1] & 0x80)) return ParseResult::Invalid;  // clients must mask
     std::uint64_t length = data[1] & 0x7f;
     std::size_t pos = 2;

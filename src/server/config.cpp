@@ -228,6 +228,9 @@ WebSocketOptions webSocketOptions(Options& o) {
         o.fail(error.what());
     }
     w.maxHandshakes = static_cast<std::size_t>(o.integer("max_handshakes", static_cast<std::int64_t>(w.maxHandshakes), 0, 1000000000));
+    w.compression = o.boolean("compression", w.compression);
+    w.compressionThreshold = static_cast<std::size_t>(
+        o.integer("compression_threshold", static_cast<std::int64_t>(w.compressionThreshold), 0, 1LL << 30));
     if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
     return w;
 }
@@ -251,6 +254,7 @@ BackendOptions backendOptions(Options& o, const std::string& generatedKey) {
     b.requestReadTimeout =
         std::chrono::seconds(o.integer("request_read_timeout", b.requestReadTimeout.count(), 1, 3600));
     b.serveMetrics = o.boolean("metrics", b.serveMetrics);
+    b.statusPage = o.boolean("status_page", b.statusPage);
     if (b.path.empty() || b.path[0] != '/') o.fail("path must start with '/'");
     return b;
 }

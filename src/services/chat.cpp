@@ -307,4 +307,13 @@ void ChatService::onDisconnect(const ClientPtr& client) {
     for (const Joined& joined : memberships) leaveChannel(client, joined);
 }
 
+json::object ChatService::stats() const {
+    std::size_t members = 0, connections = 0;
+    for (const auto& [key, channel] : channels_) {
+        members += channel.members.size();
+        for (const auto& [identity, member] : channel.members) connections += member.connections.size();
+    }
+    return {{"channels", channels_.size()}, {"members", members}, {"member_connections", connections}};
+}
+
 }  // namespace snorky

@@ -361,4 +361,10 @@ void CursorsService::onDisconnect(const ClientPtr& client) {
     clients_.erase(it);
 }
 
+json::object CursorsService::stats() const {
+    std::size_t cursors = 0;
+    for (const auto& [key, document] : documents_) cursors += document.cursors.size();
+    return {{"documents", documents_.size()}, {"cursors", cursors}};
+}
+
 }  // namespace snorky

@@ -161,4 +161,8 @@ void MessagingService::onDisconnect(const ClientPtr& client) {
     clientNames_.erase(owned);
 }
 
+json::object MessagingService::stats() const {
+    return {{"participants", participants_.size()}};
+}
+
 }  // namespace snorky

@@ -346,4 +346,10 @@ void PubSubService::onDisconnect(const ClientPtr& client) {
     for (const std::string& key : keys) unsubscribeKey(client, key);
 }
 
+json::object PubSubService::stats() const {
+    std::size_t subscriptions = 0;
+    for (const auto& [key, subscribers] : channels_) subscriptions += subscribers.size();
+    return {{"channels", channels_.size()}, {"subscriptions", subscriptions}};
+}
+
 }  // namespace snorky

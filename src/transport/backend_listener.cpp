@@ -13,6 +13,7 @@
 #include "snorky/protocol/envelope.hpp"
 #include "snorky/protocol/errors.hpp"
 #include "transport/backend_request.hpp"
+#include "transport/status_page.hpp"
 
 namespace snorky {
 
@@ -103,6 +104,17 @@ private:
             contentType_ = "text/plain; version=0.0.4";
             return respond(200, listener_.registry().node().metrics().render());
         }
+        if (route.kind == BackendRoute::Kind::StatusPage || route.kind == BackendRoute::Kind::Status) {
+            keepAlive_ = false;
+            statusHeaders_ = true;
+            if (route.kind == BackendRoute::Kind::StatusPage) {
+                contentType_ = "text/html; charset=utf-8";
+                return respond(200, std::string(statusPageHtml()));
+            }
+            Node& node = listener_.registry().node();
+            json::object services = listener_.serviceStats ? listener_.serviceStats() : json::object{};
+            return respond(200, statusJson(node.metrics(), node.broker().health(), std::move(services)));
+        }
         // Refusals before the body is read close the connection afterwards:
         // an unauthenticated peer never gets us to buffer its body.
         if (route.kind == BackendRoute::Kind::Refuse) return refuse(route.status, route.error);
@@ -157,6 +169,16 @@ private:
         response_.result(status);
         response_.version(11);
         response_.set(http::field::content_type, contentType_);
+        if (statusHeaders_) {
+            // The page takes a key: never cached, never framed, inline code only, fetches to us only.
+            response_.set(http::field::cache_control, "no-store");
+            response_.set("X-Frame-Options", "DENY");
+            response_.set("Referrer-Policy", "no-referrer");
+            response_.set("Content-Security-Policy",
+                          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                          "connect-src 'self'; form-action 'none'; frame-ancestors 'none'");
+            statusHeaders_ = false;
+        }
         response_.keep_alive(keepAlive_ && !listener_.stopping());
         response_.body() = std::move(body);
         response_.prepare_payload();
@@ -206,6 +228,7 @@ private:
     std::array<char, 4096> discardBuffer_;
     std::size_t discarded_ = 0;
     bool keepAlive_ = true;
+    bool statusHeaders_ = false;  // the next response is the status page or its figures
     bool awaiting_ = false;
     bool responding_ = false;
 };

@@ -2,6 +2,7 @@
 // The HTTP backend: POST <path> with an envelope and X-Backend-Key; the reply
 // envelope comes back with status 200 (protocol.md section 3).
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ public:
     // Requests read but not yet answered (graceful shutdown waits for them).
     std::atomic<int> inFlight{0};
     bool stopping() const { return stopping_; }
+    // The services' counts for /status.json (Server sets it: it knows every registry).
+    std::function<json::object()> serviceStats;
 
 private:
     Acceptor acceptor_;

@@ -20,6 +20,8 @@ struct BackendRoute {
     enum class Kind {
         Health,    // GET /health
         Metrics,   // GET /metrics
+        StatusPage,  // GET /status: the page alone, no figures in it
+        Status,      // GET /status.json with the backend key: the figures
         Refuse,    // answer `status` with `error`, then close (the body is never read)
         ReadBody,  // an authenticated POST: read the body (at most maxBodySize)
     };

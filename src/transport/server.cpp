@@ -124,6 +124,15 @@ void Server::listenWebSocket(ServiceRegistry& registry, WebSocketOptions options
 
 void Server::listenBackend(ServiceRegistry& registry, BackendOptions options) {
     auto listener = std::make_unique<BackendListener>(impl_->workers[0]->ioc(), impl_->workerList(), registry, options);
+    // The status page's per-service counts, from every registry of this server.
+    listener->serviceStats = [impl = impl_.get()] {
+        json::object out;
+        std::lock_guard lock(impl->node->serviceLock());
+        for (const auto& [registryName, registry] : impl->registries)
+            for (auto& [name, figures] : registry->stats())
+                out[out.contains(name) ? registryName + "/" + std::string(name) : std::string(name)] = std::move(figures);
+        return out;
+    };
     impl_->endpoints.push_back({"backend", registry.name(), options.address, listener->port(), options.path});
     impl_->backendListeners.push_back(std::move(listener));
 }

@@ -66,6 +66,16 @@ UpgradeDecision decideUpgrade(const http::request<http::empty_body>& request, co
         if (!verified) return refusal(401, error);
         d.identity = std::move(*verified);
     }
+    if (options.compression) {
+        // Offers may be spread over several header lines: one list, as RFC 9110 5.3 allows.
+        std::string offers;
+        auto [first, last] = request.equal_range(http::field::sec_websocket_extensions);
+        for (auto field = first; field != last; ++field) {
+            if (!offers.empty()) offers += ", ";
+            offers += field->value();
+        }
+        d.deflate = ws::negotiateDeflate(offers);
+    }
     return d;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "snorky/protocol/json.hpp"
+#include "snorky/protocol/permessage_deflate.hpp"
 #include "snorky/transport/server.hpp"
 
 namespace snorky {
@@ -28,6 +29,7 @@ struct UpgradeDecision {
     std::string_view path;     // the target without its query (points into the request)
     std::string key;           // Sec-WebSocket-Key
     json::value identity;      // from a verified `token` query parameter, else null
+    ws::DeflateAgreement deflate;  // permessage-deflate, when the listener and the client want it
 };
 
 UpgradeDecision decideUpgrade(const boost::beast::http::request<boost::beast::http::empty_body>& request,

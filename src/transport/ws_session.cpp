@@ -159,7 +159,9 @@ void WsSession::onRequest() {
     auto [first, last] = request.equal_range("X-Forwarded-For");
     for (auto field = first; field != last; ++field) forwardedFor.push_back(field->value());
     if (!admitAddress(forwardedFor)) return refuse(429, errors::kTooManyConnections);
-    accept(decision.key, std::move(decision.identity));
+    if (decision.deflate.accepted)
+        deflateMax_ = static_cast<std::uint32_t>(std::min<std::size_t>(decision.deflate.maxCompressedPayload, UINT32_MAX));
+    accept(decision.key, std::move(decision.identity), decision.deflate.response);
 }
 
 // The client's address (through a trusted proxy: the one it reports), which
@@ -190,9 +192,11 @@ bool WsSession::admitAddress(const std::vector<std::string_view>& forwardedFor) 
     return true;
 }
 
-void WsSession::accept(std::string_view key, json::value identity) {
+void WsSession::accept(std::string_view key, json::value identity, std::string_view extensions) {
     handshake_->response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Accept: " + ws::acceptKey(key) + "\r\n\r\n";
+                           "Sec-WebSocket-Accept: " + ws::acceptKey(key) + "\r\n";
+    if (!extensions.empty()) handshake_->response += "Sec-WebSocket-Extensions: " + std::string(extensions) + "\r\n";
+    handshake_->response += "\r\n";
     setIdentity(std::move(identity));
     asio::async_write(socket_, asio::buffer(handshake_->response), [self = self()](const boost::system::error_code& ec, std::size_t) {
         if (self->state_ != State::Handshake) return;
@@ -252,7 +256,7 @@ void WsSession::consume(std::uint8_t* data, std::size_t size) {
     std::size_t pos = 0;
     while ((state_ == State::Open || state_ == State::Closing) && pos < size) {
         ws::FrameHeader header;
-        auto result = ws::parseClientHeader(data + pos, size - pos, header);
+        auto result = ws::parseClientHeader(data + pos, size - pos, header, deflateMax_ != 0);
         if (result == ws::ParseResult::Invalid) return close(ws::ProtocolError, "Protocol error");
         if (result == ws::ParseResult::NeedMore) break;
         if (!(header.opcode & 0x8)) {
@@ -279,13 +283,10 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
     switch (header.opcode) {
         case ws::Text:
             if (fragmented_) { close(ws::ProtocolError, "Expected a continuation frame"); return false; }
-            if (header.fin) {
-                if (!isValidUtf8(body)) { close(ws::InvalidPayload, "Text is not UTF-8"); return false; }
-                if (admitMessage(body)) listener_.registry().processMessage(self(), body);
-            } else {
-                fragmented_ = true;
-                message_.assign(body);
-            }
+            if (header.fin) return receiveText(body, header.compressed);
+            fragmented_ = true;
+            compressedMessage_ = header.compressed;
+            message_.assign(body);
             return state_ == State::Open;
         case ws::Continuation:
             if (!fragmented_) { close(ws::ProtocolError, "Unexpected continuation frame"); return false; }
@@ -294,9 +295,7 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
                 fragmented_ = false;
                 std::string message;
                 message.swap(message_);
-                // The whole message: a character may straddle two fragments.
-                if (!isValidUtf8(message)) { close(ws::InvalidPayload, "Text is not UTF-8"); return false; }
-                if (admitMessage(message)) listener_.registry().processMessage(self(), message);
+                return receiveText(message, compressedMessage_);
             }
             return state_ == State::Open;
         case ws::Binary:
@@ -312,6 +311,23 @@ bool WsSession::handleFrame(const ws::FrameHeader& header, std::uint8_t* payload
             return true;
     }
     return true;
+}
+
+// A whole text message (compressed fragments are inflated together: the
+// deflate stream runs across them).
+bool WsSession::receiveText(std::string_view text, bool compressed) {
+    std::string inflated;
+    if (compressed) {
+        switch (ws::inflateMessage(text, listener_.options().maxMessageSize, inflated)) {
+            case ws::InflateResult::Ok: text = inflated; break;
+            case ws::InflateResult::TooBig: close(ws::TooBig, "Message too big"); return false;
+            case ws::InflateResult::Invalid: close(ws::InvalidPayload, "Invalid compressed data"); return false;
+        }
+    }
+    // The whole message: a character may straddle two fragments.
+    if (!isValidUtf8(text)) { close(ws::InvalidPayload, "Text is not UTF-8"); return false; }
+    if (admitMessage(text)) listener_.registry().processMessage(self(), text);
+    return state_ == State::Open;
 }
 
 // Over the rate limit a message is answered "Rate limited" and not processed;
@@ -351,8 +367,16 @@ void WsSession::disconnect(std::uint16_t code, std::string_view reason) {
     asio::post(worker_.ioc(), [self = self(), code, reason = std::string(reason)] { self->close(code, reason); });
 }
 
-void WsSession::queue(const FramePtr& frame) {
-    if (state_ != State::Open && !(state_ == State::Closing && frame->opcode() == ws::Close)) return;
+void WsSession::queue(const FramePtr& message) {
+    if (state_ != State::Open && !(state_ == State::Closing && message->opcode() == ws::Close)) return;
+    // permessage-deflate: the message's shared compressed form, when this
+    // client agreed to it and the message is worth it and fits its window.
+    FramePtr compressed;
+    if (deflateMax_ != 0 && message->opcode() == ws::Text) {
+        std::size_t size = message->payload().size();
+        if (size >= listener_.options().compressionThreshold && size <= deflateMax_) compressed = message->compressed();
+    }
+    const FramePtr& frame = compressed ? compressed : message;
     queuedBytes_ += frame->wire().size();
     // Pongs count too: a client flooding pings without reading must not grow our memory.
     if (queuedBytes_ > listener_.options().maxQueueBytes && frame->opcode() != ws::Close) {

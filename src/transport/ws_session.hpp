@@ -46,7 +46,7 @@ private:
     void onRequest();
     void respond(unsigned status, std::string_view body, bool keepAlive, std::string_view extraHeaders = {},
                  bool omitBody = false);
-    void accept(std::string_view key, json::value identity);
+    void accept(std::string_view key, json::value identity, std::string_view extensions);
     void refuse(unsigned status, std::string_view error);
     bool admitAddress(const std::vector<std::string_view>& forwardedFor);
 
@@ -55,6 +55,7 @@ private:
     void onReadable();
     void consume(std::uint8_t* data, std::size_t size);
     bool handleFrame(const ws::FrameHeader& header, std::uint8_t* payload);
+    bool receiveText(std::string_view text, bool compressed);
     bool admitMessage(std::string_view text);
     void waitWritable();
     void terminate();
@@ -80,8 +81,12 @@ private:
     bool pingOutstanding_ = false;
     bool shutdownSent_ = false;
     bool fragmented_ = false;
+    bool compressedMessage_ = false;  // the fragmented message began with RSV1
     std::uint32_t lastSeen_ = 0;  // worker clock, seconds
     std::uint32_t deadline_ = 0;  // closing: give up waiting for the peer then
+    // permessage-deflate: 0 when not agreed, else the largest payload this
+    // client can inflate (its server_max_window_bits), see permessage_deflate.hpp.
+    std::uint32_t deflateMax_ = 0;
 
     WsSession* prev_ = nullptr;  // worker's session list
     WsSession* next_ = nullptr;

@@ -26,6 +26,9 @@ public:
     // on disconnect it drops everything the client held.
     virtual void onConnect(const ClientPtr&) {}
     virtual void onDisconnect(const ClientPtr&) {}
+    // Counts for the status page (channels, members...), with the service
+    // lock held: cheap, and nothing that names a client.
+    virtual json::object stats() const { return {}; }
 
     // Set by the registry on registration; services use it for the broker and timers.
     void attach(Node& node) { node_ = &node; onAttach(); }

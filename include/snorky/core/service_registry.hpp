@@ -26,6 +26,8 @@ public:
     template <class T>
     T* findAs(std::string_view name) const { return dynamic_cast<T*>(find(name)); }
     std::size_t size() const { return services_.size(); }
+    // Each service's stats() that has any, by service name (service lock held).
+    json::object stats() const;
 
     // Parses one inbound envelope (any thread, lock not held) and dispatches it.
     void processMessage(const ClientPtr& client, std::string_view text);

@@ -4,6 +4,7 @@
 // writes the same buffer to every socket with no per-subscriber work.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -28,11 +29,19 @@ public:
     std::string_view payload() const { return std::string_view(buf_).substr(kMaxHeader); }
     std::uint8_t opcode() const { return static_cast<std::uint8_t>(buf_[start_]) & 0x0f; }
 
+    // The same text message compressed for permessage-deflate (RSV1 set, no
+    // context), built by the first session that asks and then shared like this
+    // one: a message has at most these two forms, whatever the subscribers.
+    // Null when compression would not make it smaller, or not a text frame.
+    std::shared_ptr<const Frame> compressed() const;
+
 private:
     Frame() = default;
     static std::shared_ptr<const Frame> build(std::uint8_t opcode, std::string buf);
     std::string buf_;  // kMaxHeader reserved bytes, then the payload
     std::uint8_t start_ = 0;
+    mutable std::once_flag compressOnce_;  // sessions of several workers may ask at once
+    mutable std::shared_ptr<const Frame> compressed_;
 };
 using FramePtr = std::shared_ptr<const Frame>;
 

@@ -23,6 +23,7 @@ enum CloseCode : std::uint16_t {
 
 struct FrameHeader {
     bool fin = false;
+    bool compressed = false;  // RSV1: the first frame of a permessage-deflate message
     std::uint8_t opcode = 0;
     std::uint64_t payloadLength = 0;
     std::size_t headerLength = 0;
@@ -32,9 +33,11 @@ struct FrameHeader {
 enum class ParseResult { Ok, NeedMore, Invalid };
 
 // Reads one client frame header. Client frames must be masked, must not set
-// RSV bits (no extensions are negotiated) and control frames must be short
-// and final; anything else is Invalid (close with ProtocolError).
-ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out);
+// RSV bits and control frames must be short and final; anything else is
+// Invalid (close with ProtocolError). With permessage-deflate negotiated
+// (`deflate`), RSV1 may mark the first frame of a text or binary message as
+// compressed, never a control frame or a continuation (RFC 7692 6.1).
+ParseResult parseClientHeader(const std::uint8_t* data, std::size_t size, FrameHeader& out, bool deflate = false);
 
 // XORs the payload with the mask in place; `offset` is the payload position
 // of data[0] (for payloads unmasked in pieces).

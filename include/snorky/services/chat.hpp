@@ -59,6 +59,8 @@ public:
 protected:
     void onDisconnect(const ClientPtr& client) override;
 
+    json::object stats() const override;
+
 private:
     struct Member {
         json::value identity;

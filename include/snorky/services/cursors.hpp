@@ -55,6 +55,8 @@ protected:
     void onAttach() override;
     void onDisconnect(const ClientPtr& client) override;
 
+    json::object stats() const override;
+
 private:
     struct Cursor {
         std::uint16_t publicHandle = 0;

@@ -51,6 +51,8 @@ protected:
     void onAttach() override;
     void onDisconnect(const ClientPtr& client) override;
 
+    json::object stats() const override;
+
 private:
     // Commands.
     void registerParticipant(const RequestPtr& req);

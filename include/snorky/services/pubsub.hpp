@@ -87,6 +87,8 @@ protected:
     void onDisconnect(const ClientPtr& client) override;
     void onAttach() override;
 
+    json::object stats() const override;
+
 private:
     void subscribe(Request& req);
     void unsubscribe(Request& req);

@@ -48,6 +48,11 @@ struct WebSocketOptions {
     std::vector<std::string> trustedProxies;
     // Connections still sending their HTTP upgrade request; more are closed at once.
     std::size_t maxHandshakes = 1024;
+    // permessage-deflate (RFC 7692, docs/compression.md): agreed with clients
+    // that offer it; outbound messages shorter than `compressionThreshold`
+    // bytes go uncompressed.
+    bool compression = false;
+    std::size_t compressionThreshold = 128;
     // Connect-time identity: the `token` query parameter is checked by this
     // verifier; it returns the identity, or sets `error` and returns nullopt
     // (the upgrade is refused with 401). Unset: a token is refused.
@@ -64,6 +69,7 @@ struct BackendOptions {
     std::chrono::seconds keepAliveTimeout{60};         // idle keep-alive connections close
     std::chrono::seconds requestReadTimeout{10};       // first byte to last body byte of a request
     bool serveMetrics = true;                          // GET /metrics and /health
+    bool statusPage = true;                            // GET /status (page) and /status.json (key)
 };
 
 struct Endpoint {

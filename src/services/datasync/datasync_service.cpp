@@ -355,4 +355,8 @@ DataSyncBackend::DataSyncBackend(std::string name, DataSyncService& datasync) : 
             [&datasync](Request& req) { datasync.publishDeltas(req.param("deltas").get_array()); });
 }
 
+json::object DataSyncService::stats() const {
+    return {{"subscriptions", subscriptions_.size()}, {"dealers", dealers_.size()}};
+}
+
 }  // namespace snorky

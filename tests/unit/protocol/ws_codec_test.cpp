@@ -79,3 +79,29 @@ TEST(WsCodec, CloseRepliesEchoValidCodesAndRefuseTheRest) {
     EXPECT_EQ(closeReply(payload(1000, "\xff")), ProtocolError);    // reason not UTF-8
     EXPECT_EQ(closeReply(payload(1000, "\xed\xa0\x80")), ProtocolError);
 }
+
+TEST(WsCodec, Rsv1MarksTheFirstFrameOfACompressedMessageOnlyWhenDeflateIsAgreed) {
+    auto withBits = [](std::uint8_t opcode, bool fin, std::uint8_t bits) {
+        std::string frame = clientFrame(opcode, "x", kMask, fin);
+        frame[0] = static_cast<char>(frame[0] | bits);
+        return frame;
+    };
+    FrameHeader h;
+    std::string text = withBits(Text, true, 0x40);
+    ASSERT_EQ(parseClientHeader(bytes(text), text.size(), h, true), ParseResult::Ok);
+    EXPECT_TRUE(h.compressed);
+    std::string first = withBits(Text, false, 0x40);
+    ASSERT_EQ(parseClientHeader(bytes(first), first.size(), h, true), ParseResult::Ok);
+    EXPECT_TRUE(h.compressed);
+    EXPECT_FALSE(h.fin);
+    std::string plain = clientFrame(Text, "x", kMask);
+    ASSERT_EQ(parseClientHeader(bytes(plain), plain.size(), h, true), ParseResult::Ok);
+    EXPECT_FALSE(h.compressed);
+    // Not agreed: RSV1 is a protocol error, as before.
+    EXPECT_EQ(parseClientHeader(bytes(text), text.size(), h, false), ParseResult::Invalid);
+    // Never on a continuation or a control frame (RFC 7692 6.1), never RSV2/RSV3.
+    for (auto frame : {withBits(Continuation, true, 0x40), withBits(Ping, true, 0x40), withBits(Close, true, 0x40),
+                       withBits(Pong, true, 0x40), withBits(Text, true, 0x20), withBits(Text, true, 0x10),
+                       withBits(Text, true, 0x60)})
+        EXPECT_EQ(parseClientHeader(bytes(frame), frame.size(), h, true), ParseResult::Invalid);
+}

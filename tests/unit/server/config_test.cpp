@@ -199,3 +199,24 @@ TEST(Config, MemoryTrimIntervalHasADefaultARangeAndReachesTheServer) {
     apply(config, server, ServiceFactory::builtin(), "");
     EXPECT_EQ(server.memoryTrimInterval, std::chrono::seconds(5));
 }
+
+TEST(Config, CompressionIsOffByDefaultAndTheStatusPageOn) {
+    Options defaults(json::object{}, "x");
+    WebSocketOptions w = webSocketOptions(defaults);
+    EXPECT_FALSE(w.compression);
+    EXPECT_EQ(w.compressionThreshold, 128u);
+    Options set(json::object{{"compression", true}, {"compression_threshold", 0}}, "x");
+    w = webSocketOptions(set);
+    set.finish();
+    EXPECT_TRUE(w.compression);
+    EXPECT_EQ(w.compressionThreshold, 0u);
+    Options negative(json::object{{"compression_threshold", -1}}, "x");
+    EXPECT_THROW(webSocketOptions(negative), ConfigError);
+    Options notBool(json::object{{"compression", "yes"}}, "x");
+    EXPECT_THROW(webSocketOptions(notBool), ConfigError);
+
+    Options backend(json::object{{"key", "k"}}, "x");
+    EXPECT_TRUE(backendOptions(backend, "").statusPage);
+    Options off(json::object{{"key", "k"}, {"status_page", false}}, "x");
+    EXPECT_FALSE(backendOptions(off, "").statusPage);
+}

@@ -58,3 +58,25 @@ TEST(BackendRequest, RefusalsBeforeTheBody) {
         EXPECT_STREQ(route.error, c.error) << c.request;
     }
 }
+
+TEST(BackendRequest, StatusPageWithoutKeyAndItsFiguresOnlyWithTheKey) {
+    using Kind = BackendRoute::Kind;
+    EXPECT_EQ(Parsed("GET /status HTTP/1.1\r\n\r\n").route().kind, Kind::StatusPage);
+    EXPECT_EQ(Parsed("GET /status.json HTTP/1.1\r\nX-Backend-Key: k\r\n\r\n").route().kind, Kind::Status);
+    auto missing = Parsed("GET /status.json HTTP/1.1\r\n\r\n").route();
+    EXPECT_EQ(missing.kind, Kind::Refuse);
+    EXPECT_EQ(missing.status, 401u);
+    EXPECT_STREQ(missing.error, errors::kMissingKey);
+    auto wrong = Parsed("GET /status.json HTTP/1.1\r\nX-Backend-Key: nope\r\n\r\n").route();
+    EXPECT_EQ(wrong.status, 401u);
+    EXPECT_STREQ(wrong.error, errors::kInvalidKey);
+    // Only GET; and none of it when the listener turns it off.
+    EXPECT_EQ(Parsed("POST /status.json HTTP/1.1\r\nX-Backend-Key: k\r\n\r\n").route().status, 404u);
+    http::request_parser<http::string_body> parser;
+    boost::beast::error_code ec;
+    parser.put(boost::asio::buffer(std::string("GET /status HTTP/1.1\r\n\r\n")), ec);
+    BackendOptions off;
+    off.statusPage = false;
+    auto route = routeBackendRequest(parser.get(), parser.content_length(), off, [](std::string_view) { return true; });
+    EXPECT_EQ(route.status, 404u);
+}

@@ -80,3 +80,27 @@ TEST(UpgradeRequest, PlainRequestsAreLeftToTheStaticFiles) {
     request = parse("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(decideUpgrade(request, options()).status, 426u);
 }
+
+TEST(UpgradeRequest, PermessageDeflateOnlyWhenTheListenerCompresses) {
+    auto request = parse(upgrade("/ws", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+    EXPECT_FALSE(decideUpgrade(request, options()).deflate.accepted);  // compression is off by default
+    auto compressing = options();
+    compressing.compression = true;
+    auto d = decideUpgrade(request, compressing);
+    ASSERT_EQ(d.kind, UpgradeDecision::Kind::Accept);
+    EXPECT_TRUE(d.deflate.accepted);
+    EXPECT_EQ(d.deflate.response, "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+    // Offers over several header lines are one list: the first acceptable one wins.
+    request = parse(upgrade("/ws", "Sec-WebSocket-Extensions: permessage-deflate; unknown_param\r\n"
+                                   "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=11\r\n"));
+    d = decideUpgrade(request, compressing);
+    EXPECT_TRUE(d.deflate.accepted);
+    EXPECT_EQ(d.deflate.maxCompressedPayload, 2048u);
+    // No offer, or none acceptable: a plain connection.
+    request = parse(upgrade("/ws"));
+    EXPECT_FALSE(decideUpgrade(request, compressing).deflate.accepted);
+    request = parse(upgrade("/ws", "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n"));
+    d = decideUpgrade(request, compressing);
+    EXPECT_EQ(d.kind, UpgradeDecision::Kind::Accept);
+    EXPECT_FALSE(d.deflate.accepted);
+}

@@ -94,6 +94,8 @@ protected:
     void onAttach() override;
     void onDisconnect(const ClientPtr& client) override;
 
+    json::object stats() const override;
+
 private:
     struct Router;  // the MatchSink that marks subscriptions during one delta
 
