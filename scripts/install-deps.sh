@@ -9,6 +9,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjwt-dev libhiredis-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server curl python3
+  # make package (CPack's Debian generator finds library dependencies with dpkg-shlibdeps).
+  dpkg-dev
   chromium
   # The Django integration (clients/python/snorky/backend/django) and its example.
   python3-django python3-djangorestframework python3-django-cors-headers

@@ -8,6 +8,7 @@
 #include "snorky/core/service_registry.hpp"
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
+#include "transport/tls_context.hpp"
 
 namespace snorky {
 
@@ -26,6 +27,7 @@ public:
     // Requests read but not yet answered (graceful shutdown waits for them).
     std::atomic<int> inFlight{0};
     bool stopping() const { return stopping_; }
+    TlsContext* tls() { return tls_.get(); }  // nullptr: plain http://
 
 private:
     Acceptor acceptor_;
@@ -33,6 +35,7 @@ private:
     BackendOptions options_;
     unsigned char keyDigest_[32];
     std::atomic<bool> stopping_{false};
+    std::unique_ptr<TlsContext> tls_;
 };
 
 }  // namespace snorky
