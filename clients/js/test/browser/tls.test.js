@@ -23,8 +23,12 @@ test("announcements over https:// and wss:// in Chromium", async (t) => {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
-  execSync(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost ` +
-    `-addext subjectAltName=DNS:localhost -days 2 -keyout ${key} -out ${cert}`, { stdio: "ignore" });
+  const makeCert = (certFile, keyFile) =>
+    execSync(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost ` +
+      `-addext subjectAltName=DNS:localhost -days 2 -keyout ${keyFile} -out ${certFile}`, { stdio: "ignore" });
+  makeCert(cert, key);
+  // A second listener with another key: not pinned, so Chromium must refuse it.
+  makeCert(join(dir, "other.pem"), join(dir, "other.key"));
   // base64(SHA-256(SubjectPublicKeyInfo)): the form Chromium's switch takes.
   const spki = execSync(`openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | ` +
     `openssl dgst -sha256 -binary | base64`).toString().trim();
@@ -43,6 +47,17 @@ static_dir = ${JSON.stringify(join(repoRoot, "web"))}
 static_follow_symlinks = true
 tls_cert = ${JSON.stringify(cert)}
 tls_key = ${JSON.stringify(key)}
+
+[[listener]]
+type = "websocket"
+registry = "frontend"
+address = "127.0.0.1"
+port = 0
+path = "/ws"
+static_dir = ${JSON.stringify(join(repoRoot, "web"))}
+static_follow_symlinks = true
+tls_cert = ${JSON.stringify(join(dir, "other.pem"))}
+tls_key = ${JSON.stringify(join(dir, "other.key"))}
 
 [[listener]]
 type = "backend"
@@ -66,4 +81,8 @@ path = "/backend"
   await backendOf(server).call("pubsub_backend", "publish", { channel: "announcements", message: "over wss" });
   await page.waitForSelector("#feed li:nth-child(1)", { timeout: 10000 });
   assert.equal(await page.textContent("#feed li:first-child .text"), "over wss");
+
+  // Certificate checking is still on for everything else.
+  const other = await b.newPage("untrusted");
+  await assert.rejects(other.goto(`https://localhost:${server.port(1)}/announcements/`), /ERR_CERT_AUTHORITY_INVALID/);
 });
