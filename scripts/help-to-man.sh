@@ -5,7 +5,7 @@
 set -eu
 program=$1 name=$2 version=$3 summary=$4
 title=$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')
-help=$("$program" --help)
+help=$("$program" --help | sed "s|$program|$name|g")
 cat <<EOF_MAN
 .TH $title 1 "" "$name $version" "User Commands"
 .SH NAME

@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-cpack --config "$build/CPackConfig.cmake" -B "$work/out" >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log"; fail "cpack"; }
+cpack --config "$build/CPackConfig.cmake" -B "$work/cpack" -D CPACK_OUTPUT_FILE_PREFIX="$work/out" >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log"; fail "cpack"; }
 server_deb=$(ls "$work"/out/snorky_*.deb)
 dev_deb=$(ls "$work"/out/snorky-dev_*.deb)
 
@@ -36,7 +36,7 @@ for f in usr/bin/snorky usr/bin/snorky-call etc/snorky/snorky.toml usr/lib/syste
          usr/include/snorky/connector/backend.hpp; do
   [ -e "$root/$f" ] || fail "missing /$f"
 done
-[ -n "$(find "$root/usr/lib" -name libsnorky_connector.a)" ] || fail "missing libsnorky_connector.a
+[ -n "$(find "$root/usr/lib" -name libsnorky_connector.a)" ] || fail "missing libsnorky_connector.a"
 [ ! -e "$root/usr/include/snorky/core" ] || fail "the server's private headers were packaged"
 zcat "$root/usr/share/man/man1/snorky.1.gz" | grep -q -- "--config" || fail "the man page does not hold --help"
 
@@ -61,7 +61,7 @@ SNORKY_BACKEND_KEY=package-test "$root/usr/bin/snorky" --config "$root/etc/snork
 pid=$!
 for _ in $(seq 200); do [ -e "$work/ready.json" ] && break; sleep 0.05; done
 [ -e "$work/ready.json" ] || { cat "$work/server.log"; fail "the installed server did not start"; }
-backend_port=$(/usr/bin/python3 -c 'import json,sys; print(next(l["port"] for l in json.load(open(sys.argv[1]))["listeners"] if l["type"]=="backend"))' "$work/ready.json")
+backend_port=$(grep -o '"type":"backend"[^}]*"port":[0-9]*' "$work/ready.json" | sed 's/.*://')
 health=$(curl -sS --max-time 5 "http://127.0.0.1:$backend_port/health")
 echo "$health" | grep -q '"status":"ok"' || fail "/health said: $health"
 reply=$("$root/usr/bin/snorky-call" --url "http://127.0.0.1:$backend_port/backend" --key package-test \
