@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 
-.PHONY: all deps build run test unit integration clean test-asan test-tsan fuzz tidy
+.PHONY: all deps build run test unit integration clean test-asan test-tsan fuzz tidy package
 
 all: build
 
@@ -23,6 +23,10 @@ build: deps
 # web/lib is a symlink to the JS client in clients/js/src, hence --static-follow-symlinks).
 run: build
 	$(BUILD)/snorky --static-dir web --static-follow-symlinks $(ARGS)
+
+# Debian packages snorky and snorky-dev (CPack, cmake/packaging.cmake) in $(BUILD)/packages/.
+package: build
+	cd $(BUILD) && cpack
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

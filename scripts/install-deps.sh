@@ -10,6 +10,8 @@ packages=(
   zlib1g-dev  # permessage-deflate
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server curl python3
+  # make package (CPack's Debian generator finds library dependencies with dpkg-shlibdeps).
+  dpkg-dev
   chromium
   # The Django integration (clients/python/snorky/backend/django) and its example.
   python3-django python3-djangorestframework python3-django-cors-headers

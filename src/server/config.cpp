@@ -11,6 +11,7 @@
 #include "server/connect_tokens.hpp"
 #include "server/toml_guard.hpp"
 #include "snorky/core/log.hpp"
+#include "transport/tls_context.hpp"
 #include "transport/trusted_proxies.hpp"
 
 namespace snorky::server {
@@ -130,6 +131,13 @@ std::string readKeyFile(const std::string& path, const Options& options) {
     return key;
 }
 
+// tls_cert and tls_key: both or neither (the files are loaded by the listener).
+void readTlsFiles(Options& o, std::string& cert, std::string& key) {
+    cert = o.string("tls_cert", "");
+    key = o.string("tls_key", "");
+    if (cert.empty() != key.empty()) o.fail("tls_cert and tls_key go together: give both or neither");
+}
+
 }  // namespace
 
 Config parseConfig(const std::string& text, const std::string& source) {
@@ -232,6 +240,7 @@ WebSocketOptions webSocketOptions(Options& o) {
     w.compressionThreshold = static_cast<std::size_t>(
         o.integer("compression_threshold", static_cast<std::int64_t>(w.compressionThreshold), 0, 1LL << 30));
     if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
+    readTlsFiles(o, w.tlsCert, w.tlsKey);
     return w;
 }
 
@@ -256,6 +265,7 @@ BackendOptions backendOptions(Options& o, const std::string& generatedKey) {
     b.serveMetrics = o.boolean("metrics", b.serveMetrics);
     b.statusPage = o.boolean("status_page", b.statusPage);
     if (b.path.empty() || b.path[0] != '/') o.fail("path must start with '/'");
+    readTlsFiles(o, b.tlsCert, b.tlsKey);
     return b;
 }
 
@@ -295,7 +305,9 @@ private:
 };
 }  // namespace
 
-void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey) {
+namespace {
+void build(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey,
+           bool listen) {
     server.memoryTrimInterval = config.memoryTrimInterval;
     std::map<std::string, Service*> built;
     ServerLookup lookup(built);
@@ -313,11 +325,13 @@ void apply(const Config& config, Server& server, const ServiceFactory& factory, 
                 auto ws = webSocketOptions(options);
                 ws.verifyToken = connectTokenVerifier(config, entry, options, lookup);
                 options.finish();
-                server.listenWebSocket(server.registry(entry.registry), std::move(ws));
+                if (listen) server.listenWebSocket(server.registry(entry.registry), std::move(ws));
+                else if (!ws.tlsCert.empty()) TlsContext check(ws.tlsCert, ws.tlsKey);
             } else {
                 auto backend = backendOptions(options, generatedKey);
                 options.finish();
-                server.listenBackend(server.registry(entry.registry), std::move(backend));
+                if (listen) server.listenBackend(server.registry(entry.registry), std::move(backend));
+                else if (!backend.tlsCert.empty()) TlsContext check(backend.tlsCert, backend.tlsKey);
             }
         } catch (const boost::system::system_error& error) {
             options.fail(std::string("cannot listen: ") + error.code().message());
@@ -325,6 +339,17 @@ void apply(const Config& config, Server& server, const ServiceFactory& factory, 
             options.fail(error.what());
         }
     }
+}
+
+}  // namespace
+
+void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey) {
+    build(config, server, factory, generatedKey, true);
+}
+
+void validate(const Config& config, const ServiceFactory& factory) {
+    Server scratch(1);
+    build(config, scratch, factory, "validation-only", false);
 }
 
 }  // namespace snorky::server

@@ -53,6 +53,11 @@ BackendOptions backendOptions(Options& options, const std::string& generatedKey)
 // Creates the registries, services and listeners of a config in `server`.
 void apply(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey);
 
+// Builds the services and reads every listener's options (TLS files
+// included) in a scratch server, binding no port: finds what apply() would
+// refuse while the running server keeps its ports (reload). Throws ConfigError.
+void validate(const Config& config, const ServiceFactory& factory);
+
 // Whether some backend listener will need a generated key.
 bool needsGeneratedKey(const Config& config);
 

@@ -27,13 +27,37 @@ void writeReadyFile(const std::string& path, const std::vector<Endpoint>& endpoi
     json::array listeners;
     for (const Endpoint& e : endpoints)
         listeners.push_back(json::object{{"type", e.type}, {"registry", e.registry}, {"address", e.address},
-                                         {"port", e.port}, {"path", e.path}});
+                                         {"port", e.port}, {"path", e.path}, {"tls", e.tls}});
     std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp);
         out << json::serialize(json::object{{"listeners", listeners}, {"pid", static_cast<std::int64_t>(getpid())}});
     }
     std::filesystem::rename(tmp, path);  // atomic: readers never see half a file
+}
+
+// What differs between the running config and a re-read one, as lines
+// for the log; each needs a restart to take effect.
+std::vector<std::string> needsRestart(const server::Config& running, const server::Config& fresh) {
+    std::vector<std::string> out;
+    if (running.threads != fresh.threads) out.push_back("[server] threads");
+    if (running.engine != fresh.engine) out.push_back("[server] engine");
+    if (running.memoryTrimInterval != fresh.memoryTrimInterval) out.push_back("[server] memory_trim_interval");
+    auto same = [](const server::Entry& a, const server::Entry& b) {
+        return a.type == b.type && a.name == b.name && a.registry == b.registry &&
+               a.options.values() == b.options.values();
+    };
+    auto compare = [&](const std::vector<server::Entry>& a, const std::vector<server::Entry>& b, const char* what) {
+        if (a.size() != b.size()) {
+            out.push_back(std::string("the number of [[") + what + "]] tables");
+            return;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (!same(a[i], b[i])) out.push_back(b[i].options.where());
+    };
+    compare(running.listeners, fresh.listeners, "listener");
+    compare(running.services, fresh.services, "service");
+    return out;
 }
 
 }  // namespace
@@ -64,7 +88,8 @@ int main(int argc, char** argv) {
         std::cout << server::kDefaultConfig;
         return 0;
     }
-    try {
+    // The config file with the command line's overrides (at start and on SIGHUP).
+    auto load = [&] {
         server::Config config = configPath.empty() ? server::parseConfig(server::kDefaultConfig, "<default config>")
                                                    : server::loadConfigFile(configPath);
         if (threads) config.threads = threads;
@@ -80,7 +105,12 @@ int main(int argc, char** argv) {
         if (followSymlinks) override(config, "websocket", "static_follow_symlinks", true);
         log::Level level;
         if (!log::parseLevel(config.logLevel, level)) throw server::ConfigError("--log-level: unknown level " + config.logLevel);
-        log::setLevel(level);
+        return std::make_pair(std::move(config), level);
+    };
+    try {
+        auto loaded = load();
+        server::Config config = std::move(loaded.first);
+        log::setLevel(loaded.second);
 
         std::string generatedKey;
         if (server::needsGeneratedKey(config)) generatedKey = server::randomKey();
@@ -98,6 +128,31 @@ int main(int argc, char** argv) {
                       << "  SNORKY_BACKEND_KEY=" << generatedKey << "\n"
                       << "Set SNORKY_BACKEND_KEY (or key/key_file in the config) to choose your own." << std::endl;
         }
+        // SIGHUP: the file is read again. A broken one changes nothing (the
+        // error is logged with file and line). The log level and the TLS
+        // certificates take effect at once; any other difference is logged as
+        // needing a restart, and the running setup stays as it is.
+        snorky.onHangup = [&] {
+            try {
+                auto [fresh, freshLevel] = load();
+                server::validate(fresh, server::ServiceFactory::builtin());
+                for (const std::string& where : needsRestart(config, fresh))
+                    SNORKY_LOG(Warn, "reload: " << where << " changed; restart to apply it");
+                if (freshLevel != log::level()) {
+                    // Said at the old level or the new one, whichever shows it.
+                    bool sayFirst = log::level() <= log::Level::Info;
+                    if (sayFirst) SNORKY_LOG(Info, "reload: log_level is now " << fresh.logLevel);
+                    log::setLevel(freshLevel);
+                    if (!sayFirst) SNORKY_LOG(Info, "reload: log_level is now " << fresh.logLevel);
+                }
+                config.logLevel = fresh.logLevel;
+            } catch (const server::ConfigError& error) {
+                SNORKY_LOG(Error, "reload: config error, keeping the running config: " << error.what());
+                return;
+            }
+            snorky.reloadCertificates();
+            SNORKY_LOG(Info, "reload: finished");
+        };
         snorky.onReady = [&] {
             if (!readyFile.empty()) writeReadyFile(readyFile, snorky.endpoints());
         };

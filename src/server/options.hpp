@@ -43,6 +43,9 @@ public:
         return copy;
     }
 
+    // Every value as written (comparing a reloaded config with the running one).
+    const json::object& values() const { return values_; }
+
     // Throws when a key was never asked for.
     void finish() const;
     [[noreturn]] void fail(const std::string& message) const;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,14 +43,25 @@ private:
 
 class BackendSession : public std::enable_shared_from_this<BackendSession> {
 public:
-    BackendSession(tcp::socket socket, BackendListener& listener)
-        : stream_(std::move(socket)), listener_(listener), timeout_(stream_.get_executor()) {}
+    BackendSession(tcp::socket socket, BackendListener& listener, std::shared_ptr<asio::ssl::context> tls)
+        : stream_(std::move(socket)), listener_(listener), timeout_(stream_.get_executor()), tlsContext_(std::move(tls)) {
+        if (tlsContext_) tls_.emplace(stream_, *tlsContext_);
+    }
 
     void start() {
         boost::system::error_code ec;
         auto remote = stream_.socket().remote_endpoint(ec);
         remote_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
-        doReadHeader();
+        if (!tls_) return doReadHeader();
+        // The TLS handshake gets the time a request gets: a stalling peer is cut off.
+        stream_.expires_after(listener_.options().requestReadTimeout);
+        tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) {
+                SNORKY_LOG(Debug, "TLS handshake with " << self->remote_ << " failed: " << ec.message());
+                return self->closeSocket();
+            }
+            self->doReadHeader();
+        });
     }
 
     // Any thread: the service's answer (or a refusal) for the current request.
@@ -72,17 +84,21 @@ private:
         parser_->body_limit(boost::none);
         if (buffer_.size() > 0) return readRequest();  // pipelined: it has begun already
         stream_.expires_after(listener_.options().keepAliveTimeout);
-        stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-            if (ec) return self->closeSocket();  // peer gone or idle timeout
-            self->buffer_.commit(n);
-            self->readRequest();
+        withStream([this](auto& stream) {
+            stream.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                if (ec) return self->closeSocket();  // peer gone or idle timeout
+                self->buffer_.commit(n);
+                self->readRequest();
+            });
         });
     }
 
     void readRequest() {
         stream_.expires_after(listener_.options().requestReadTimeout);  // until the last body byte
-        http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+        withStream([this](auto& stream) {
+            http::async_read_header(stream, buffer_, *parser_,
+                                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+        });
     }
 
     void onHeader(beast::error_code ec) {
@@ -120,8 +136,10 @@ private:
         if (route.kind == BackendRoute::Kind::Refuse) return refuse(route.status, route.error);
 
         parser_->body_limit(options.maxBodySize);  // also bounds chunked bodies
-        http::async_read(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+        withStream([this](auto& stream) {
+            http::async_read(stream, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+        });
     }
 
     void onBody(beast::error_code ec) {
@@ -184,11 +202,13 @@ private:
         response_.prepare_payload();
         contentType_ = "application/json";
         stream_.expires_after(listener_.options().keepAliveTimeout);
-        http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->responding_ = false;
-            if (ec) return self->closeSocket();
-            if (!self->response_.keep_alive()) return self->lingerThenClose();
-            self->doReadHeader();
+        withStream([this](auto& stream) {
+            http::async_write(stream, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                self->responding_ = false;
+                if (ec) return self->closeSocket();
+                if (!self->response_.keep_alive()) return self->lingerThenClose();
+                self->doReadHeader();
+            });
         });
     }
 
@@ -203,11 +223,21 @@ private:
     }
 
     void discard() {
-        stream_.async_read_some(asio::buffer(discardBuffer_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-            self->discarded_ += n;
-            if (ec || self->discarded_ > kMaxDiscard) return self->closeSocket();
-            self->discard();
+        withStream([this](auto& stream) {
+            stream.async_read_some(asio::buffer(discardBuffer_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                self->discarded_ += n;
+                if (ec || self->discarded_ > kMaxDiscard) return self->closeSocket();
+                self->discard();
+            });
         });
+    }
+
+    // Calls f with the byte stream: TLS on https://, else the TCP stream
+    // (whose timeouts apply below TLS as well).
+    template <class F>
+    void withStream(F&& f) {
+        if (tls_) f(*tls_);
+        else f(stream_);
     }
 
     void closeSocket() {
@@ -218,6 +248,8 @@ private:
     beast::tcp_stream stream_;
     BackendListener& listener_;
     asio::steady_timer timeout_;
+    std::shared_ptr<asio::ssl::context> tlsContext_;  // the certificate this connection was accepted with
+    std::optional<asio::ssl::stream<beast::tcp_stream&>> tls_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
@@ -254,6 +286,8 @@ BackendListener::BackendListener(asio::io_context& ioc, std::vector<Worker*> wor
     : acceptor_(ioc, std::move(workers), options.address, options.port), registry_(registry), options_(std::move(options)) {
     if (options_.key.empty()) throw std::invalid_argument("the backend listener needs a key");
     SHA256(reinterpret_cast<const unsigned char*>(options_.key.data()), options_.key.size(), keyDigest_);
+    if (options_.tlsCert.empty() != options_.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
+    if (!options_.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(options_.tlsCert, options_.tlsKey);
 }
 
 bool BackendListener::keyMatches(std::string_view presented) const {
@@ -266,7 +300,7 @@ bool BackendListener::keyMatches(std::string_view presented) const {
 void BackendListener::start() {
     acceptor_.start([this](Worker&, tcp::socket socket) {
         auto executor = socket.get_executor();
-        auto session = std::make_shared<BackendSession>(std::move(socket), *this);
+        auto session = std::make_shared<BackendSession>(std::move(socket), *this, tls_ ? tls_->current() : nullptr);
         asio::post(executor, [session] { session->start(); });
     });
 }

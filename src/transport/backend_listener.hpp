@@ -9,6 +9,7 @@
 #include "snorky/core/service_registry.hpp"
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
+#include "transport/tls_context.hpp"
 
 namespace snorky {
 
@@ -29,6 +30,7 @@ public:
     bool stopping() const { return stopping_; }
     // The services' counts for /status.json (Server sets it: it knows every registry).
     std::function<json::object()> serviceStats;
+    TlsContext* tls() { return tls_.get(); }  // nullptr: plain http://
 
 private:
     Acceptor acceptor_;
@@ -36,6 +38,7 @@ private:
     BackendOptions options_;
     unsigned char keyDigest_[32];
     std::atomic<bool> stopping_{false};
+    std::unique_ptr<TlsContext> tls_;
 };
 
 }  // namespace snorky

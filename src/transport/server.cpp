@@ -69,6 +69,18 @@ struct Server::Impl {
         timers->setLock(node->serviceLock());
         for (auto& worker : workers) worker->setMetrics(node->metrics());
         signals = std::make_unique<asio::signal_set>(workers[0]->ioc(), SIGINT, SIGTERM);
+        hangup = std::make_unique<asio::signal_set>(workers[0]->ioc(), SIGHUP);
+    }
+
+    // SIGHUP is handled each time it comes (the shutdown signals only once).
+    void awaitHangup(Server& server) {
+        hangup->async_wait([this, &server](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            SNORKY_LOG(Info, "received SIGHUP, reloading");
+            if (server.onHangup) server.onHangup();
+            else server.reloadCertificates();
+            awaitHangup(server);
+        });
     }
 
     std::vector<Worker*> workerList() {
@@ -81,6 +93,7 @@ struct Server::Impl {
     std::unique_ptr<AsioTimers> timers;
     std::unique_ptr<Node> node;
     std::unique_ptr<asio::signal_set> signals;
+    std::unique_ptr<asio::signal_set> hangup;
     std::map<std::string, std::unique_ptr<ServiceRegistry>> registries;
     std::vector<std::unique_ptr<WsListener>> wsListeners;
     std::vector<std::unique_ptr<BackendListener>> backendListeners;
@@ -118,7 +131,8 @@ ServiceRegistry& Server::registry(const std::string& name) {
 
 void Server::listenWebSocket(ServiceRegistry& registry, WebSocketOptions options) {
     auto listener = std::make_unique<WsListener>(impl_->workers[0]->ioc(), impl_->workerList(), registry, options);
-    impl_->endpoints.push_back({"websocket", registry.name(), options.address, listener->port(), options.path});
+    impl_->endpoints.push_back(
+        {"websocket", registry.name(), options.address, listener->port(), options.path, listener->tls() != nullptr});
     impl_->wsListeners.push_back(std::move(listener));
 }
 
@@ -133,11 +147,29 @@ void Server::listenBackend(ServiceRegistry& registry, BackendOptions options) {
                 out[out.contains(name) ? registryName + "/" + std::string(name) : std::string(name)] = std::move(figures);
         return out;
     };
-    impl_->endpoints.push_back({"backend", registry.name(), options.address, listener->port(), options.path});
+    impl_->endpoints.push_back(
+        {"backend", registry.name(), options.address, listener->port(), options.path, listener->tls() != nullptr});
     impl_->backendListeners.push_back(std::move(listener));
 }
 
 std::vector<Endpoint> Server::endpoints() const { return impl_->endpoints; }
+
+std::vector<std::string> Server::reloadCertificates() {
+    std::vector<std::string> errors;
+    auto reload = [&errors](TlsContext* tls, std::uint16_t port) {
+        if (!tls) return;
+        std::string error = tls->reload();
+        if (error.empty()) {
+            SNORKY_LOG(Info, "port " << port << ": reloaded the certificate from " << tls->certFile());
+        } else {
+            SNORKY_LOG(Error, "port " << port << ": certificate not reloaded, keeping the current one: " << error);
+            errors.push_back(std::move(error));
+        }
+    };
+    for (auto& l : impl_->wsListeners) reload(l->tls(), l->port());
+    for (auto& l : impl_->backendListeners) reload(l->tls(), l->port());
+    return errors;
+}
 
 void Server::start() {
     std::signal(SIGPIPE, SIG_IGN);
@@ -147,6 +179,7 @@ void Server::start() {
         SNORKY_LOG(Info, "received " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down");
         stop();
     });
+    impl_->awaitHangup(*this);
     for (auto& l : impl_->wsListeners) l->start();
     for (auto& l : impl_->backendListeners) l->start();
     for (auto& w : impl_->workers) w->start();
@@ -155,8 +188,8 @@ void Server::start() {
         impl_->started = true;
     }
     for (const Endpoint& e : impl_->endpoints)
-        SNORKY_LOG(Info, "listening: " << e.type << " " << e.address << ":" << e.port << e.path << " (registry "
-                                       << e.registry << ")");
+        SNORKY_LOG(Info, "listening: " << e.type << (e.tls ? " (TLS) " : " ") << e.address << ":" << e.port << e.path
+                                       << " (registry " << e.registry << ")");
     if (onReady) onReady();
 }
 

@@ -19,6 +19,8 @@ WsListener::WsListener(asio::io_context& ioc, std::vector<Worker*> workers, Serv
       trustedProxies_(options_.trustedProxies),
       limits_(std::make_shared<ConnectionLimits>(options_.maxHandshakes, options_.maxConnectionsPerIp)) {
     if (!options_.staticDir.empty()) staticFiles_ = std::make_unique<StaticFiles>(options_.staticDir, options_.staticFollowSymlinks);
+    if (options_.tlsCert.empty() != options_.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
+    if (!options_.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(options_.tlsCert, options_.tlsKey);
 }
 
 void WsListener::start() {
@@ -39,7 +41,7 @@ void WsListener::start() {
         auto remote = socket.remote_endpoint(endpointError);
         std::string address = endpointError ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
         auto session = std::make_shared<WsSession>(std::move(socket), *this, worker, std::move(address),
-                                                   std::move(*handshake));
+                                                   std::move(*handshake), tls_ ? tls_->current() : nullptr);
         asio::post(worker.ioc(), [session] { session->start(); });
     });
 }

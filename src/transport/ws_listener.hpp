@@ -10,6 +10,7 @@
 #include "transport/connection_limits.hpp"
 #include "transport/rate_limiter.hpp"
 #include "transport/static_files.hpp"
+#include "transport/tls_context.hpp"
 #include "transport/trusted_proxies.hpp"
 #include "transport/worker.hpp"
 
@@ -29,6 +30,7 @@ public:
     const RateLimit& rateLimit() const { return rateLimit_; }
     const TrustedProxies& trustedProxies() const { return trustedProxies_; }
     ConnectionLimits& limits() { return *limits_; }
+    TlsContext* tls() { return tls_.get(); }  // nullptr: plain ws://
 
 private:
     Acceptor acceptor_;
@@ -38,6 +40,7 @@ private:
     TrustedProxies trustedProxies_;
     std::shared_ptr<ConnectionLimits> limits_;
     std::unique_ptr<StaticFiles> staticFiles_;
+    std::unique_ptr<TlsContext> tls_;
 };
 
 }  // namespace snorky

@@ -3,12 +3,14 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "snorky/core/log.hpp"
@@ -31,6 +33,18 @@ struct Handshake {
     asio::steady_timer timer;
     std::string response;
     ConnectionLimits::Slot slot;  // max_handshakes: given back with the handshake
+};
+
+// A wss:// connection's OpenSSL state over the session's socket. The read
+// buffer is the session's own: an asynchronous TLS read may complete after
+// other sessions of the worker have run, so the worker's shared buffer would
+// not do.
+struct TlsStream {
+    TlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<asio::ssl::context> context)
+        : context(std::move(context)), stream(socket, *this->context) {}
+    std::shared_ptr<asio::ssl::context> context;  // the certificate this connection was accepted with
+    asio::ssl::stream<asio::ip::tcp::socket&> stream;
+    std::array<std::uint8_t, 4096> buffer;
 };
 
 namespace {
@@ -81,12 +95,20 @@ const char* statusText(unsigned status) {
 }  // namespace
 
 WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote,
-                     ConnectionLimits::Slot handshakeSlot)
+                     ConnectionLimits::Slot handshakeSlot, std::shared_ptr<asio::ssl::context> tls)
     : Client(std::move(remote)),
       socket_(std::move(socket)),
       listener_(listener),
       worker_(worker),
-      handshake_(std::make_unique<Handshake>(worker.ioc(), std::move(handshakeSlot))) {}
+      handshake_(std::make_unique<Handshake>(worker.ioc(), std::move(handshakeSlot))) {
+    if (tls) tls_ = std::make_unique<TlsStream>(socket_, std::move(tls));
+}
+
+template <class F>
+void WsSession::withStream(F&& f) {
+    if (tls_) f(tls_->stream);
+    else f(socket_);
+}
 
 WsSession::~WsSession() = default;
 
@@ -98,7 +120,17 @@ void WsSession::start() {
     handshake_->timer.async_wait([self = self()](const boost::system::error_code& ec) {
         if (!ec && self->state_ == State::Handshake) self->terminate();
     });
-    readRequest();
+    if (!tls_) return readRequest();
+    // The handshake timeout covers the TLS handshake too: a peer stalling in
+    // it is cut off like one stalling in its HTTP request.
+    tls_->stream.async_handshake(asio::ssl::stream_base::server, [self = self()](const boost::system::error_code& ec) {
+        if (self->state_ != State::Handshake) return;
+        if (ec) {
+            SNORKY_LOG(Debug, "TLS handshake with " << self->remoteAddress() << " failed: " << ec.message());
+            return self->terminate();
+        }
+        self->readRequest();
+    });
 }
 
 // ---------------------------------------------------------------- handshake
@@ -106,12 +138,14 @@ void WsSession::start() {
 void WsSession::readRequest() {
     handshake_->parser.emplace();
     handshake_->parser->header_limit(kMaxUpgradeHeader);
-    http::async_read(socket_, handshake_->buffer, *handshake_->parser,
-                     [self = self()](const boost::system::error_code& ec, std::size_t) {
-                         if (self->state_ != State::Handshake) return;
-                         if (ec) return self->terminate();
-                         self->onRequest();
-                     });
+    withStream([this](auto& stream) {
+        http::async_read(stream, handshake_->buffer, *handshake_->parser,
+                         [self = self()](const boost::system::error_code& ec, std::size_t) {
+                             if (self->state_ != State::Handshake) return;
+                             if (ec) return self->terminate();
+                             self->onRequest();
+                         });
+    });
 }
 
 void WsSession::respond(unsigned status, std::string_view body, bool keepAlive, std::string_view extraHeaders,
@@ -122,14 +156,16 @@ void WsSession::respond(unsigned status, std::string_view body, bool keepAlive, 
     response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     response += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     if (!omitBody) response += body;
-    asio::async_write(socket_, asio::buffer(response), [self = self(), keepAlive](const boost::system::error_code& ec, std::size_t) {
-        if (self->state_ != State::Handshake) return;
-        if (ec || !keepAlive) {
-            boost::system::error_code ignored;
-            self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-            return self->terminate();
-        }
-        self->readRequest();
+    withStream([&](auto& stream) {
+        asio::async_write(stream, asio::buffer(response), [self = self(), keepAlive](const boost::system::error_code& ec, std::size_t) {
+            if (self->state_ != State::Handshake) return;
+            if (ec || !keepAlive) {
+                boost::system::error_code ignored;
+                self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                return self->terminate();
+            }
+            self->readRequest();
+        });
     });
 }
 
@@ -198,27 +234,30 @@ void WsSession::accept(std::string_view key, json::value identity, std::string_v
     if (!extensions.empty()) handshake_->response += "Sec-WebSocket-Extensions: " + std::string(extensions) + "\r\n";
     handshake_->response += "\r\n";
     setIdentity(std::move(identity));
-    asio::async_write(socket_, asio::buffer(handshake_->response), [self = self()](const boost::system::error_code& ec, std::size_t) {
-        if (self->state_ != State::Handshake) return;
-        if (ec) return self->terminate();
-        // Bytes the client sent right after its request are already frames.
-        std::string early(static_cast<const char*>(self->handshake_->buffer.data().data()),
-                          self->handshake_->buffer.size());
-        self->handshake_.reset();  // frees the parser and buffer: idle sessions hold none
-        self->state_ = State::Open;
-        self->lastSeen_ = self->worker_.now();
-        self->rateLimiter_.start(self->listener_.rateLimit(), self->lastSeen_);
-        self->worker_.add(self.get());
-        self->listener_.registry().node().metrics().connectionsOpened.fetch_add(1, std::memory_order_relaxed);
-        self->listener_.registry().clientConnected(self);
-        if (!early.empty()) self->consume(reinterpret_cast<std::uint8_t*>(early.data()), early.size());
-        if (self->state_ != State::Closed) self->waitReadable();
+    withStream([this](auto& stream) {
+        asio::async_write(stream, asio::buffer(handshake_->response), [self = self()](const boost::system::error_code& ec, std::size_t) {
+            if (self->state_ != State::Handshake) return;
+            if (ec) return self->terminate();
+            // Bytes the client sent right after its request are already frames.
+            std::string early(static_cast<const char*>(self->handshake_->buffer.data().data()),
+                              self->handshake_->buffer.size());
+            self->handshake_.reset();  // frees the parser and buffer: idle sessions hold none
+            self->state_ = State::Open;
+            self->lastSeen_ = self->worker_.now();
+            self->rateLimiter_.start(self->listener_.rateLimit(), self->lastSeen_);
+            self->worker_.add(self.get());
+            self->listener_.registry().node().metrics().connectionsOpened.fetch_add(1, std::memory_order_relaxed);
+            self->listener_.registry().clientConnected(self);
+            if (!early.empty()) self->consume(reinterpret_cast<std::uint8_t*>(early.data()), early.size());
+            if (self->state_ != State::Closed) self->waitReadable();
+        });
     });
 }
 
 // ---------------------------------------------------------------- reading
 
 void WsSession::waitReadable() {
+    if (tls_) return readTls();
     socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = self()](const boost::system::error_code& ec) {
         if (self->state_ == State::Closed) return;
         if (ec) return self->terminate();
@@ -408,6 +447,7 @@ void WsSession::queue(const FramePtr& message) {
 void WsSession::flush() {
     dirty_ = false;
     if (writing_ || state_ == State::Closed) return;
+    if (tls_) return flushTls();
     std::size_t frames = 0;
     while (outHead_ < out_.size()) {
         iovec iov[kMaxIov];
@@ -472,6 +512,52 @@ void WsSession::waitWritable() {
         self->flush();
         self->worker_.publishCounts();
     });
+}
+
+// ---------------------------------------------------------------- TLS
+
+void WsSession::readTls() {
+    tls_->stream.async_read_some(asio::buffer(tls_->buffer), [self = self()](const boost::system::error_code& ec, std::size_t n) {
+        if (self->state_ == State::Closed) return;
+        if (ec) return self->terminate();
+        self->lastSeen_ = self->worker_.now();
+        self->pingOutstanding_ = false;
+        self->consume(self->tls_->buffer.data(), n);
+        if (self->state_ != State::Closed) self->readTls();
+    });
+}
+
+// One write of everything queued; frames queued meanwhile go in the next.
+// The batch keeps its frames alive until OpenSSL has taken them. Several
+// frames are joined first: the TLS stream encrypts one buffer per record and
+// write, so joined they leave in few records and one send().
+void WsSession::flushTls() {
+    if (outHead_ < out_.size()) {
+        std::vector<FramePtr> batch(out_.begin() + static_cast<std::ptrdiff_t>(outHead_), out_.end());
+        out_.clear();
+        outHead_ = headOffset_ = 0;
+        auto joined = std::make_shared<std::string>();
+        if (batch.size() > 1)
+            for (const FramePtr& frame : batch) joined->append(frame->wire());
+        asio::const_buffer buffer = batch.size() > 1 ? asio::buffer(*joined) : asio::buffer(batch.front()->wire());
+        writing_ = true;
+        asio::async_write(tls_->stream, buffer, [self = self(), batch = std::move(batch), joined](const boost::system::error_code& ec, std::size_t) {
+            self->writing_ = false;
+            if (self->state_ == State::Closed) return;
+            if (ec) return self->terminate();
+            for (const FramePtr& frame : batch) self->queuedBytes_ -= std::min(self->queuedBytes_, frame->wire().size());
+            self->worker_.countFrames(batch.size());
+            self->worker_.publishCounts();
+            self->flushTls();
+        });
+        return;
+    }
+    if (out_.capacity() > 16) out_.shrink_to_fit();
+    if (state_ == State::Closing && !shutdownSent_) {
+        shutdownSent_ = true;  // our close frame is out: half-close and wait for the peer's
+        boost::system::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
 }
 
 // ---------------------------------------------------------------- lifetime

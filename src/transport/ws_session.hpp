@@ -14,15 +14,20 @@
 #include "transport/rate_limiter.hpp"
 #include "transport/worker.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace snorky {
 
 class WsListener;
 struct Handshake;
+struct TlsStream;
 
 class WsSession final : public Client {
 public:
     WsSession(boost::asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote,
-              ConnectionLimits::Slot handshakeSlot);
+              ConnectionLimits::Slot handshakeSlot, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
     ~WsSession() override;
 
     void start();
@@ -49,6 +54,9 @@ private:
     void accept(std::string_view key, json::value identity, std::string_view extensions);
     void refuse(unsigned status, std::string_view error);
     bool admitAddress(const std::vector<std::string_view>& forwardedFor);
+    // Calls f with the byte stream: the TLS stream on wss://, else the socket.
+    template <class F>
+    void withStream(F&& f);
 
     // Open phase
     void waitReadable();
@@ -59,11 +67,15 @@ private:
     bool admitMessage(std::string_view text);
     void waitWritable();
     void terminate();
+    // wss://: reads and writes go through OpenSSL (Asio's ssl stream).
+    void readTls();
+    void flushTls();
 
     boost::asio::ip::tcp::socket socket_;
     WsListener& listener_;
     Worker& worker_;
     std::unique_ptr<Handshake> handshake_;  // only until the upgrade
+    std::unique_ptr<TlsStream> tls_;        // wss:// only
     ConnectionLimits::Slot addressSlot_;    // max_connections_per_ip
     RateLimiter rateLimiter_;
 

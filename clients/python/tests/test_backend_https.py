@@ -9,6 +9,8 @@ import unittest
 from snorky.backend import SnorkyHTTPTransport
 
 from fake_http_server import FakeHttpServer, Reply
+import snorky_server
+from snorky_server import KEY, SnorkyServer, WsClient
 
 ENVELOPE = {"service": "s", "message": {"command": "c", "params": {}}}
 
@@ -66,6 +68,37 @@ class HttpsTest(unittest.TestCase):
             with self.assertRaisesRegex(RuntimeError, "TLS handshake"):
                 transport.send(ENVELOPE)
             self.assertEqual(server.requests, [])
+
+
+@unittest.skipUnless(snorky_server.binary(), "SNORKY_BINARY is not set")
+class AgainstSnorkyTlsBackendTest(unittest.TestCase):
+    """The connector against Snorky's own https backend listener (tls_cert/tls_key)."""
+
+    def test_publish_over_https_reaches_a_subscriber(self):
+        with tempfile.TemporaryDirectory() as directory:
+            cert, key = make_certificate(directory)
+            toml = snorky_server.config().replace(
+                'path = "/backend"\n', 'path = "/backend"\ntls_cert = "%s"\ntls_key = "%s"\n' % (cert, key))
+            with SnorkyServer(toml) as server:
+                subscriber = WsClient(server.frontend_port)
+                subscriber.call("pubsub", "subscribe", 1, channel="tls")
+                url = "https://localhost:%d/backend" % server.backend_port
+                transport = SnorkyHTTPTransport(url, key=KEY, ssl_context=ssl.create_default_context(cafile=cert))
+                envelope = {"service": "pubsub_backend",
+                            "message": {"command": "publish", "params": {"channel": "tls", "message": "hi"}}}
+                for _ in range(3):
+                    transport.send(envelope)
+                self.assertEqual(transport.connections_opened, 1)  # kept alive over TLS
+                for _ in range(3):
+                    self.assertEqual(subscriber.receive_json()["message"]["message"], "hi")
+                # Plain http to the TLS port is refused, and the server keeps serving.
+                plain = SnorkyHTTPTransport("http://localhost:%d/backend" % server.backend_port, key=KEY)
+                with self.assertRaises(RuntimeError):
+                    plain.send(envelope)
+                transport.send(envelope)
+                self.assertEqual(subscriber.receive_json()["message"]["message"], "hi")
+                transport.close()
+                subscriber.close()
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ struct WebSocketOptions {
     // verifier; it returns the identity, or sets `error` and returns nullopt
     // (the upgrade is refused with 401). Unset: a token is refused.
     std::function<std::optional<json::value>(std::string_view token, std::string& error)> verifyToken;
+    // TLS (wss://): PEM certificate chain (leaf first) and private key; both or neither.
+    std::string tlsCert;
+    std::string tlsKey;
 };
 
 struct BackendOptions {
@@ -70,6 +73,9 @@ struct BackendOptions {
     std::chrono::seconds requestReadTimeout{10};       // first byte to last body byte of a request
     bool serveMetrics = true;                          // GET /metrics and /health
     bool statusPage = true;                            // GET /status (page) and /status.json (key)
+    // TLS (https://): PEM certificate chain (leaf first) and private key; both or neither.
+    std::string tlsCert;
+    std::string tlsKey;
 };
 
 struct Endpoint {
@@ -78,6 +84,7 @@ struct Endpoint {
     std::string address;
     std::uint16_t port;
     std::string path;
+    bool tls = false;
 };
 
 class Server {
@@ -116,6 +123,13 @@ public:
 
     // Called once all listeners listen (the binary writes its ready file here).
     std::function<void()> onReady;
+    // Re-reads every TLS listener's certificate and key: connections accepted
+    // afterwards get the new ones, open connections keep theirs. A file that
+    // does not load leaves that listener's current certificate in place.
+    // Returns the errors (empty: all reloaded). Any thread.
+    std::vector<std::string> reloadCertificates();
+    // Called on SIGHUP on an I/O thread; unset: reloadCertificates().
+    std::function<void()> onHangup;
 
 private:
     struct Impl;

@@ -18,11 +18,11 @@ const args = [
   "--disable-sync",
 ];
 
-/** Headless Chromium (a throwaway profile) with one shared context: newPage() opens a
+/** Headless Chromium (a throwaway profile; `extraArgs` adds command-line switches) with one shared context: newPage() opens a
  *  tab there; newBrowserPage() opens a page in a context of its own, as another browser
  *  would (no shared cookies, storage or cache). */
-export async function launchBrowser() {
-  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args });
+export async function launchBrowser({ extraArgs = [] } = {}) {
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...args, ...extraArgs] });
   const contextOptions = { viewport: { width: 1000, height: 700 } };
   const context = await browser.newContext(contextOptions);
   // Everything the pages log ends up in the test output when a test fails.
