@@ -297,7 +297,15 @@ void SockJsHttp::onSessionRequest(const Request& request, std::string_view id, s
         startStream();
     }
     session->attach(shared_from_this());
-    if (mode_ == Mode::Polling || mode_ == Mode::Streaming) watchPeer();
+    if (mode_ == Mode::Polling || mode_ == Mode::Streaming) {
+        // Nothing is read while the request is held: its parser and buffer go.
+        if (buffer_.size() == 0) {
+            parser_.reset();
+            buffer_.shrink_to_fit();
+        }
+        if (mode_ == Mode::Streaming) std::string().swap(responseHeaders_);  // sent already
+        watchPeer();
+    }
 }
 
 void SockJsHttp::startStream() {

@@ -95,7 +95,8 @@ void SockJsSession::tick(std::uint32_t now) {
             write(std::make_shared<const std::string>(SockJsListener::wrap("h", receiver_->wire())));
         return;
     }
-    if (now - detachedAt_ >= static_cast<std::uint32_t>(listener_.options().disconnectDelay.count())) end();
+    // Strictly more whole seconds: the session lasts at least disconnect_delay.
+    if (now - detachedAt_ > static_cast<std::uint32_t>(listener_.options().disconnectDelay.count())) end();
 }
 
 void SockJsSession::close(std::uint16_t code, std::string_view reason) {
@@ -104,10 +105,8 @@ void SockJsSession::close(std::uint16_t code, std::string_view reason) {
     closeFrame_ = sockjs::closeFrame(code, reason);
     pending_.clear();
     pendingBytes_ = 0;
-    if (auto receiver = std::move(receiver_)) {
-        receiver->writeFinal(SockJsListener::wrap(closeFrame_, receiver->wire()));
-        detachedAt_ = listener_.now();
-    }
+    if (auto receiver = std::move(receiver_)) receiver->writeFinal(SockJsListener::wrap(closeFrame_, receiver->wire()));
+    detachedAt_ = listener_.now();  // answers with the close frame for disconnect_delay from now
     // The services see the disconnect now; the session stays for
     // disconnect_delay to answer later requests with the close frame.
     unregister();

@@ -1,6 +1,9 @@
 #include "transport/sockjs_websocket.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/write.hpp>
+#include <cerrno>
 
 #include "snorky/protocol/utf8.hpp"
 #include "transport/sockjs_framing.hpp"
@@ -12,7 +15,6 @@ namespace snorky {
 namespace asio = boost::asio;
 
 namespace {
-constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::uint32_t kCloseGraceSeconds = 5;
 }  // namespace
 
@@ -107,20 +109,33 @@ void SockJsWebSocket::doWrite() {
     });
 }
 
+// Reads into the worker's shared buffer once the socket is readable (as
+// WsSession does): an idle connection holds no read buffer of its own.
 void SockJsWebSocket::readSome() {
-    if (readBuffer_.empty()) readBuffer_.resize(kReadChunk);
-    socket_.async_read_some(asio::buffer(readBuffer_), [me = self()](const boost::system::error_code& ec, std::size_t n) {
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [me = self()](const boost::system::error_code& ec) {
         auto* self = static_cast<SockJsWebSocket*>(me.get());
         if (self->state_ == State::Closed) return;
         if (ec) return self->terminate();
-        self->lastRead_ = self->listener_.now();
-        if (!self->inbound_.empty()) {
-            self->inbound_.append(self->readBuffer_.data(), n);
-            std::string data;
-            data.swap(self->inbound_);
-            self->consume(data.data(), data.size());
-        } else {
-            self->consume(self->readBuffer_.data(), n);
+        Worker& worker = self->listener_.worker();
+        for (int round = 0; round < 4 && self->state_ != State::Closed; ++round) {
+            ssize_t n = ::recv(self->socket_.native_handle(), worker.readBuffer(), Worker::kReadBufferSize, MSG_DONTWAIT);
+            if (n > 0) {
+                self->lastRead_ = self->listener_.now();
+                const char* data = reinterpret_cast<const char*>(worker.readBuffer());
+                if (!self->inbound_.empty()) {
+                    std::string joined;
+                    joined.swap(self->inbound_);
+                    joined.append(data, static_cast<std::size_t>(n));
+                    self->consume(joined.data(), joined.size());
+                } else {
+                    self->consume(data, static_cast<std::size_t>(n));
+                }
+                if (static_cast<std::size_t>(n) < Worker::kReadBufferSize) break;
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            return self->terminate();  // EOF or error
         }
         if (self->state_ != State::Closed) self->readSome();
     });

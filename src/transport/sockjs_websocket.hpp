@@ -42,7 +42,6 @@ private:
     std::string inbound_;  // unparsed bytes
     std::string message_;  // a fragmented message being assembled
     bool fragmented_ = false;
-    std::vector<char> readBuffer_;
     std::vector<FramePtr> out_, inflight_;
     std::size_t backlog_ = 0;
     bool writing_ = false;
