@@ -131,7 +131,10 @@ void SockJsHttp::readRequest() {
     http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         if (self->mode_ != Mode::Reading) return;
         self->timer_.cancel();
-        if (ec == http::error::body_limit) return self->answer(413, kTextPlain, "Message too big\n", false);
+        if (ec == http::error::body_limit) {
+            self->unreadBody_ = true;
+            return self->answer(413, kTextPlain, "Message too big\n", false);
+        }
         if (ec) return self->terminate();
         self->onRequest();
     });
@@ -360,6 +363,7 @@ void SockJsHttp::doWrite() {
         if (mode_ == Mode::Ending) {
             boost::system::error_code ignored;
             socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            if (unreadBody_) return drain();
             terminate();
         }
         return;
@@ -394,6 +398,26 @@ void SockJsHttp::watchPeer() {
                            if (n < 0) self->watchPeer();
                            // n > 0: a pipelined request, read once this one is answered.
                        });
+}
+
+// After refusing a body we did not read: closing with unread bytes would
+// reset the connection and could destroy our answer before the client reads
+// it. The rest is read and dropped until the client closes (or the request
+// timeout passes).
+void SockJsHttp::drain() {
+    mode_ = Mode::Draining;
+    timer_.expires_after(listener_.base().handshakeTimeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->terminate();
+    });
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+        if (self->mode_ != Mode::Draining) return;
+        if (ec) return self->terminate();
+        Worker& worker = self->listener_.worker();
+        ssize_t n = ::recv(self->socket_.native_handle(), worker.readBuffer(), Worker::kReadBufferSize, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return self->terminate();
+        self->drain();
+    });
 }
 
 void SockJsHttp::upgrade(const Request& request, bool raw) {

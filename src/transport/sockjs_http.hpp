@@ -36,7 +36,7 @@ public:
 
 private:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
-    enum class Mode : std::uint8_t { Reading, Answering, Polling, Streaming, Ending, Closed };
+    enum class Mode : std::uint8_t { Reading, Answering, Polling, Streaming, Ending, Draining, Closed };
 
     void readRequest();
     void onRequest();
@@ -51,6 +51,7 @@ private:
     void send(std::shared_ptr<const std::string> data);
     void doWrite();
     void watchPeer();
+    void drain();
     void terminate();
 
     boost::asio::ip::tcp::socket socket_;
@@ -71,6 +72,7 @@ private:
     std::vector<std::shared_ptr<const std::string>> out_, inflight_;
     std::size_t backlog_ = 0;
     bool writing_ = false;
+    bool unreadBody_ = false;  // refused before its body was read: drain before closing
 };
 
 }  // namespace snorky

@@ -7,6 +7,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/string.hpp>
 #include <thread>
 
 #include "support/clients.hpp"
@@ -19,8 +21,8 @@ namespace asio = boost::asio;
 namespace {
 
 // websocket 0, backend 1, sockjs 2 (heartbeat and timeout short for the tests).
-std::string sockjsConfig(const std::string& options = "") {
-    return basicConfig(true, "", R"(
+std::string sockjsConfig(const std::string& options = "", const std::string& services = "") {
+    return basicConfig(true, "", services + R"(
 [[listener]]
 type = "sockjs"
 registry = "frontend"
@@ -52,7 +54,8 @@ std::vector<json::value> messagesOf(std::string frame) {
     EXPECT_EQ(frame.substr(0, 1), "a") << frame;
     std::vector<json::value> out;
     if (frame.empty() || frame[0] != 'a') return out;
-    for (const auto& item : json::parse(frame.substr(1)).as_array()) out.push_back(json::parse(item.as_string()));
+    json::value array = json::parse(frame.substr(1));
+    for (const auto& item : array.as_array()) out.push_back(json::parse(item.as_string()));
     return out;
 }
 
@@ -98,6 +101,7 @@ private:
         bool done = false, got = false;
         socket_.async_read_some(asio::buffer(buffer), [&](const boost::system::error_code& ec, std::size_t n) {
             done = true;
+            if (ec == asio::error::operation_aborted) return;  // our timeout, not the peer
             if (ec) closed_ = true;
             else {
                 data_.append(buffer, n);
@@ -121,6 +125,13 @@ private:
     bool closed_ = false;
 };
 
+// A response header by its name in any case.
+std::string header(const HttpResponse& response, std::string name) {
+    for (const auto& [key, value] : response.headers)
+        if (boost::beast::iequals(key, name)) return value;
+    return "";
+}
+
 std::string sessionUrl(const std::string& id) { return "/sockjs/000/" + id; }
 
 }  // namespace
@@ -136,18 +147,18 @@ TEST(SockJs, InfoGreetingAndPreflight) {
     EXPECT_EQ(body.at("origins"), json::parse(R"(["*:*"])"));
     EXPECT_TRUE(body.at("entropy").is_number());
     EXPECT_NE(httpRequest(port, "GET", "/sockjs/info", "").json().at("entropy"), body.at("entropy"));
-    EXPECT_EQ(info.headers["cache-control"], "no-store, no-cache, no-transform, must-revalidate, max-age=0");
-    EXPECT_EQ(info.headers["access-control-allow-origin"], "*");
-    EXPECT_EQ(info.headers.count("set-cookie"), 0u);
+    EXPECT_EQ(header(info, "cache-control"), "no-store, no-cache, no-transform, must-revalidate, max-age=0");
+    EXPECT_EQ(header(info, "access-control-allow-origin"), "*");
+    EXPECT_EQ(header(info, "set-cookie"), "");
 
     auto options = httpRequest(port, "OPTIONS", "/sockjs/info", "", {{"Origin", "http://app"}, {"Access-Control-Request-Method", "GET"}});
     EXPECT_EQ(options.status, 204);
-    EXPECT_NE(options.headers["cache-control"].find("public, max-age=31536000"), std::string::npos);
-    EXPECT_FALSE(options.headers["expires"].empty());
-    EXPECT_EQ(options.headers["access-control-max-age"], "31536000");
-    EXPECT_EQ(options.headers["access-control-allow-origin"], "http://app");
-    EXPECT_EQ(options.headers["access-control-allow-credentials"], "true");
-    EXPECT_NE(options.headers["access-control-allow-methods"].find("GET"), std::string::npos);
+    EXPECT_NE(header(options, "cache-control").find("public, max-age=31536000"), std::string::npos);
+    EXPECT_FALSE(header(options, "expires").empty());
+    EXPECT_EQ(header(options, "access-control-max-age"), "31536000");
+    EXPECT_EQ(header(options, "access-control-allow-origin"), "http://app");
+    EXPECT_EQ(header(options, "access-control-allow-credentials"), "true");
+    EXPECT_NE(header(options, "access-control-allow-methods").find("GET"), std::string::npos);
 
     auto greeting = httpRequest(port, "GET", "/sockjs", "");
     EXPECT_EQ(greeting.status, 200);
@@ -181,16 +192,16 @@ TEST(SockJs, XhrPollingBatchesWhatQueuedIntoOneFrame) {
     int port = sockjsPort(server);
     auto opened = httpPost(port, sessionUrl("poll") + "/xhr", "", {{"Origin", "http://app"}});
     EXPECT_EQ(opened.body, "o\n");
-    EXPECT_EQ(opened.headers["content-type"], "application/javascript; charset=UTF-8");
-    EXPECT_EQ(opened.headers["access-control-allow-origin"], "http://app");
-    EXPECT_EQ(opened.headers["access-control-allow-credentials"], "true");
-    EXPECT_EQ(opened.headers["cache-control"], "no-store, no-cache, no-transform, must-revalidate, max-age=0");
+    EXPECT_EQ(header(opened, "content-type"), "application/javascript; charset=UTF-8");
+    EXPECT_EQ(header(opened, "access-control-allow-origin"), "http://app");
+    EXPECT_EQ(header(opened, "access-control-allow-credentials"), "true");
+    EXPECT_EQ(header(opened, "cache-control"), "no-store, no-cache, no-transform, must-revalidate, max-age=0");
     auto sent = httpPost(port, sessionUrl("poll") + "/xhr_send", sendBody({envelope("subscribe", {{"channel", "news"}})}),
                          {{"Origin", "http://app"}});
     EXPECT_EQ(sent.status, 204);
     EXPECT_EQ(sent.body, "");
-    EXPECT_EQ(sent.headers["content-type"], "text/plain; charset=UTF-8");
-    EXPECT_EQ(sent.headers["access-control-allow-origin"], "http://app");
+    EXPECT_EQ(header(sent, "content-type"), "text/plain; charset=UTF-8");
+    EXPECT_EQ(header(sent, "access-control-allow-origin"), "http://app");
     ASSERT_EQ(messagesOf(httpPost(port, sessionUrl("poll") + "/xhr", "").body).size(), 1u);  // the reply
     publish(server, "news", 1);
     publish(server, "news", 2);
@@ -225,9 +236,9 @@ TEST(SockJs, XhrSendRefusals) {
                                  {{"Origin", "null"}, {"Access-Control-Request-Method", "POST"},
                                   {"Access-Control-Request-Headers", "a, b, c"}});
     EXPECT_EQ(preflight.status, 204);
-    EXPECT_EQ(preflight.headers["access-control-allow-origin"], "null");
-    EXPECT_EQ(preflight.headers["access-control-allow-headers"], "a, b, c");
-    EXPECT_NE(preflight.headers["access-control-allow-methods"].find("POST"), std::string::npos);
+    EXPECT_EQ(header(preflight, "access-control-allow-origin"), "null");
+    EXPECT_EQ(header(preflight, "access-control-allow-headers"), "a, b, c");
+    EXPECT_NE(header(preflight, "access-control-allow-methods").find("POST"), std::string::npos);
     // A message over max_message_size closes the session (as 1009 on WebSocket).
     auto big = httpPost(port, sessionUrl("s") + "/xhr_send", sendBody({std::string(70 * 1024, 'x')}));
     EXPECT_EQ(big.status, 413);
@@ -250,7 +261,7 @@ TEST(SockJs, XhrStreamingPreludeFramesAndResponseLimit) {
     publish(server, "s", "still here");
     ASSERT_TRUE(stream.waitFor("still here"));
     // response_limit = 4096: the stream ends once it carried that much.
-    publish(server, "s", std::string(4096, 'y'));
+    publish(server, "s", json::string(std::string(4096, 'y')));
     ASSERT_TRUE(stream.waitFor(std::string(4096, 'y')));
     EXPECT_TRUE(stream.waitClosed());
     // The session lives on: the next request continues it.
@@ -309,7 +320,7 @@ TEST(SockJs, SlowConsumerWithoutReceiverIsClosed) {
     int port = sockjsPort(server);
     httpPost(port, sessionUrl("slow") + "/xhr", "");
     httpPost(port, sessionUrl("slow") + "/xhr_send", sendBody({envelope("subscribe", {{"channel", "f"}})}));
-    for (int i = 0; i < 4; ++i) publish(server, "f", std::string(1000, 'z'));
+    for (int i = 0; i < 4; ++i) publish(server, "f", json::string(std::string(1000, 'z')));
     EXPECT_TRUE(waitUntil([&] { return metric(server.backendPort(), "slow_consumers_total") == 1; }));
     EXPECT_EQ(httpPost(port, sessionUrl("slow") + "/xhr", "").body, "c[1008,\"Slow consumer\"]\n");
 }
@@ -332,9 +343,9 @@ TEST(SockJs, JsessionIdCookieWhenNeeded) {
     int port = sockjsPort(server);
     auto info = httpRequest(port, "GET", "/sockjs/info", "");
     EXPECT_EQ(info.json().at("cookie_needed"), true);
-    EXPECT_EQ(info.headers.count("set-cookie"), 0u);
-    EXPECT_EQ(httpPost(port, sessionUrl("c1") + "/xhr", "").headers["set-cookie"], "JSESSIONID=dummy; path=/");
-    EXPECT_EQ(httpPost(port, sessionUrl("c2") + "/xhr", "", {{"Cookie", "a=b; JSESSIONID=abcdef"}}).headers["set-cookie"],
+    EXPECT_EQ(header(info, "set-cookie"), "");
+    EXPECT_EQ(header(httpPost(port, sessionUrl("c1") + "/xhr", ""), "set-cookie"), "JSESSIONID=dummy; path=/");
+    EXPECT_EQ(header(httpPost(port, sessionUrl("c2") + "/xhr", "", {{"Cookie", "a=b; JSESSIONID=abcdef"}}), "set-cookie"),
               "JSESSIONID=abcdef; path=/");
     Stream es(port, "GET", sessionUrl("c3") + "/eventsource");
     ASSERT_TRUE(es.waitFor("data: o"));
@@ -361,6 +372,9 @@ TEST(SockJs, WebSocketTransportFramesAndBrokenJson) {
     EXPECT_EQ(messagesOf(next()).at(0).at("message").at("message"), "hello");
     // Two websockets may share a session id: each is its own session.
     WsClient other(port, sessionUrl("w") + "/websocket");
+    boost::beast::flat_buffer otherBuffer;
+    other.stream().read(otherBuffer);
+    EXPECT_EQ(boost::beast::buffers_to_string(otherBuffer.data()), "o");
     ws.sendText("[\"x");  // broken JSON ends the connection
     EXPECT_TRUE(ws.waitClosed().has_value());
     EXPECT_EQ(upgradeStatus(port, "/sockjs/000/w/xhr"), 405);
@@ -383,4 +397,70 @@ TEST(SockJs, ShutdownClosesSessions) {
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(server.terminate(), 0);
     EXPECT_TRUE(held.waitFor("c[1001,\"Server shutting down\"]\n"));
+}
+
+TEST(SockJs, ConnectTimeTokenAndChatPresenceWhenTheSessionTimesOut) {
+    const std::string services = R"(
+[[service]]
+name = "auth"
+type = "auth"
+registry = "frontend"
+
+[[service]]
+name = "auth_backend"
+type = "auth_backend"
+registry = "backend"
+auth = "auth"
+
+[[service]]
+name = "chat"
+type = "chat"
+registry = "frontend"
+)";
+    ServerProcess server(sockjsConfig("", services), {{"SNORKY_IDENTITY_SECRET", "it-secret-0123456789abcdef0123456789"}});
+    int port = sockjsPort(server);
+    auto mint = [&](const char* who) {
+        return std::string(backendCall(server.backendPort(), "auth_backend", "mintToken", {{"identity", who}}).at("data").as_string());
+    };
+    EXPECT_EQ(httpPost(port, sessionUrl("bad") + "/xhr?token=forged", "").status, 401);
+    EXPECT_EQ(httpPost(port, sessionUrl("ann") + "/xhr?token=" + mint("ann"), "").body, "o\n");
+    json::object join{{"command", "join"}, {"params", {{"channel", "lobby"}}}, {"callId", 1}};
+    std::string joinEnvelope = json::serialize(json::object{{"service", "chat"}, {"message", join}});
+    EXPECT_EQ(httpPost(port, sessionUrl("ann") + "/xhr_send", sendBody({joinEnvelope})).status, 204);
+    EXPECT_EQ(messagesOf(httpPost(port, sessionUrl("ann") + "/xhr", "").body).at(0).at("message").at("data"),
+              json::parse(R"({"members":["ann"]})"));
+
+    WsClient bob(server.frontendPort(), "/ws?token=" + mint("bob"));
+    EXPECT_EQ(bob.request("chat", "join", {{"channel", "lobby"}}).at("data"), json::parse(R"({"members":["ann","bob"]})"));
+    // Ann's page is gone (no more polls): after disconnect_delay she leaves.
+    json::value left = bob.expectMessage(5000ms);
+    EXPECT_EQ(left.at("type"), "presence");
+    EXPECT_EQ(left.at("from"), "ann");
+    EXPECT_EQ(left.at("status"), "left");
+}
+
+TEST(SockJs, OriginAndPerAddressLimitsAreEnforcedPerSession) {
+    ServerProcess server(sockjsConfig("allowed_origins = [\"http://app\"]\nmax_connections_per_ip = 2"));
+    int port = sockjsPort(server);
+    EXPECT_EQ(httpPost(port, sessionUrl("o1") + "/xhr", "", {{"Origin", "http://evil"}}).status, 403);
+    EXPECT_EQ(upgradeStatus(port, sessionUrl("o2") + "/websocket", {{"Origin", "http://evil"}}), 403);
+    EXPECT_EQ(httpPost(port, sessionUrl("o3") + "/xhr", "", {{"Origin", "http://app"}}).body, "o\n");
+    // A session, not a request, takes a place: polling it again is no new connection.
+    EXPECT_EQ(httpPost(port, sessionUrl("p1") + "/xhr", "").body, "o\n");
+    EXPECT_EQ(httpPost(port, sessionUrl("p1") + "/xhr_send", "[]").status, 204);
+    auto third = httpPost(port, sessionUrl("p2") + "/xhr", "");
+    EXPECT_EQ(third.status, 429);
+    EXPECT_EQ(third.json().at("error"), "Too many connections from this address");
+    EXPECT_EQ(upgradeStatus(port, "/sockjs/websocket"), 429);
+    EXPECT_EQ(metric(server.backendPort(), "connections_per_ip_refused_total"), 2);
+    // Once a session expires its place is free again.
+    EXPECT_TRUE(waitUntil([&] { return httpPost(port, sessionUrl("p3") + "/xhr", "").status == 200; }, 5000ms, 200ms));
+}
+
+TEST(SockJs, OversizedBodyIsRefused) {
+    ServerProcess server(sockjsConfig("max_message_size = 1024"));
+    int port = sockjsPort(server);
+    httpPost(port, sessionUrl("b") + "/xhr", "");
+    // The body limit allows JSON escaping (6x); beyond it the request is refused unread.
+    EXPECT_EQ(httpPost(port, sessionUrl("b") + "/xhr_send", "[\"" + std::string(7000, 'x') + "\"]").status, 413);
 }
