@@ -113,3 +113,26 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
     snorky.close();
   });
 }
+
+for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsource"]) {
+  test(`${transport}: a crashed server (SIGKILL: connections cut, no close frame) is reconnected to`, async (t) => {
+    const server = await start(t);
+    if (!server) return;
+    const snorky = await connected(
+      new Snorky(sockjsUrl(server), { pubsub: PubSub }, { WebSocket: forced(transport), reconnect: { initialDelay: 50, maxDelay: 300 } }),
+    );
+    const messages = collect(snorky.services.pubsub, "message");
+    await snorky.services.pubsub.subscribe({ channel: "crash" });
+    const lost = snorky.waitFor("disconnected");
+    await server.kill();
+    assert.equal((await lost).willReconnect, true);
+    const reconnected = snorky.waitFor("connected");
+    await server.restart();
+    assert.deepEqual(await reconnected, { reconnect: true });
+    await eventually(async () => {
+      await backendOf(server).call("pubsub_backend", "publish", { channel: "crash", message: "back" });
+      return messages.length > 0;
+    }, 8000, "a publication after the crash");
+    snorky.close();
+  });
+}
