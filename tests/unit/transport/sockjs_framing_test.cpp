@@ -7,7 +7,7 @@
 using namespace snorky::sockjs;
 
 namespace {
-std::string quoted(std::string_view text) {
+std::string quote(std::string_view text) {
     std::string out;
     appendQuoted(out, text);
     return out;
@@ -36,13 +36,13 @@ TEST(SockJsFraming, RefusesMalformedSessionPaths) {
 }
 
 TEST(SockJsFraming, QuotesAndEscapesWhatJavaScriptCannotCarryRaw) {
-    EXPECT_EQ(quoted(R"({"a":"b\"c"})"), R"("{\"a\":\"b\\\"c\"}")");
-    EXPECT_EQ(quoted(std::string("\x00\x1f\n\r\t\x7f", 6)), R"("\u0000\u001f\n\r\t\u007f")");
+    EXPECT_EQ(quote(R"({"a":"b\"c"})"), R"("{\"a\":\"b\\\"c\"}")");
+    EXPECT_EQ(quote(std::string("\x00\x1f\n\r\t\x7f", 6)), R"("\u0000\u001f\n\r\t\u007f")");
     // U+200C..U+200F, U+2028..U+202F, U+2060..U+206F, U+FFF0..U+FFFF escaped.
-    EXPECT_EQ(quoted("\xe2\x80\x8c\xe2\x80\x8f\xe2\x80\xa8\xe2\x80\xaf\xe2\x81\xa0\xe2\x81\xaf\xef\xbf\xb0\xef\xbf\xbf"),
+    EXPECT_EQ(quote("\xe2\x80\x8c\xe2\x80\x8f\xe2\x80\xa8\xe2\x80\xaf\xe2\x81\xa0\xe2\x81\xaf\xef\xbf\xb0\xef\xbf\xbf"),
               R"("\u200c\u200f\u2028\u202f\u2060\u206f\ufff0\uffff")");
     // Their neighbours, other BMP and astral characters stay raw.
-    EXPECT_EQ(quoted("\xe2\x80\x8b\xe2\x80\xb0\xe2\x81\xb0\xef\xbf\xaf\xc3\xa9\xf0\x9f\x98\x80"),
+    EXPECT_EQ(quote("\xe2\x80\x8b\xe2\x80\xb0\xe2\x81\xb0\xef\xbf\xaf\xc3\xa9\xf0\x9f\x98\x80"),
               "\"\xe2\x80\x8b\xe2\x80\xb0\xe2\x81\xb0\xef\xbf\xaf\xc3\xa9\xf0\x9f\x98\x80\"");
 }
 
