@@ -114,7 +114,10 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
   });
 }
 
-for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsource"]) {
+// Not eventsource: sockjs-client treats a cut EventSource as a network blip and
+// reopens it on the same session URL, which a restarted server takes for a new
+// session (docs/sockjs.md, "Known limits").
+for (const transport of ["websocket", "xhr-streaming", "xhr-polling"]) {
   test(`${transport}: a crashed server (SIGKILL: connections cut, no close frame) is reconnected to`, async (t) => {
     const server = await start(t);
     if (!server) return;
