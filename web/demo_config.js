@@ -40,4 +40,35 @@ export async function login(name) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
   return body;
+
+/**
+ * The URL and Snorky options of a demo page: WebSocket by default; with
+ * ?transport=sockjs, SockJS (its browser client from /vendor/) at ?sockjs=URL,
+ * else port 5803 of this host (web/demo.toml); ?transports=xhr-streaming,...
+ * limits the SockJS transports.
+ */
+export async function snorkyConnection() {
+  const params = new URLSearchParams(location.search);
+  if (params.get("transport") !== "sockjs") return { url: snorkyUrl(), options: {} };
+  if (!window.SockJS) await loadScript("/vendor/sockjs.min.js");
+  const only = params.get("transports")?.split(",");
+  const SockJS = only
+    ? class extends window.SockJS {
+        constructor(url) {
+          super(url, null, { transports: only });
+        }
+      }
+    : window.SockJS;
+  const url = params.get("sockjs") ?? `${location.protocol}//${location.hostname}:5803/sockjs`;
+  return { url, options: { WebSocket: SockJS } };
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(script);
+  });
 }

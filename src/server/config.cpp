@@ -174,8 +174,8 @@ Config parseConfig(const std::string& text, const std::string& source) {
     config.services = readEntries(root, "service", source, true);
     if (config.listeners.empty()) throw ConfigError(source + ": no [[listener]] is configured");
     for (const Entry& l : config.listeners)
-        if (l.type != "websocket" && l.type != "backend")
-            l.options.fail("type must be \"websocket\" or \"backend\"");
+        if (l.type != "websocket" && l.type != "sockjs" && l.type != "backend")
+            l.options.fail("type must be \"websocket\", \"sockjs\" or \"backend\"");
     return config;
 }
 
@@ -242,6 +242,25 @@ WebSocketOptions webSocketOptions(Options& o) {
     if (w.path.empty() || w.path[0] != '/') o.fail("path must start with '/'");
     readTlsFiles(o, w.tlsCert, w.tlsKey);
     return w;
+}
+
+SockJsOptions sockJsOptions(Options& o) {
+    SockJsOptions s;
+    const bool pathGiven = o.has("path");
+    s.base = webSocketOptions(o);
+    if (!pathGiven) s.base.path = "/sockjs";
+    if (!s.base.staticDir.empty()) o.fail("static_dir is served by websocket listeners only");
+    // Its HTTP transports and its websocket transport speak neither (yet): refused, not ignored.
+    if (!s.base.tlsCert.empty()) o.fail("tls_cert is supported by websocket and backend listeners only");
+    if (s.base.compression) o.fail("compression is supported by websocket listeners only");
+    if (s.base.path.size() > 1 && s.base.path.back() == '/') o.fail("path must not end with '/'");
+    s.heartbeat = std::chrono::seconds(o.integer("heartbeat_delay", s.heartbeat.count(), 1, 3600));
+    s.disconnectDelay = std::chrono::seconds(o.integer("disconnect_delay", s.disconnectDelay.count(), 1, 3600));
+    s.responseLimit = static_cast<std::size_t>(
+        o.integer("response_limit", static_cast<std::int64_t>(s.responseLimit), 1024, 1LL << 30));
+    s.cookieNeeded = o.boolean("cookie_needed", s.cookieNeeded);
+    s.websocket = o.boolean("websocket", s.websocket);
+    return s;
 }
 
 BackendOptions backendOptions(Options& o, const std::string& generatedKey) {
@@ -327,6 +346,11 @@ void build(const Config& config, Server& server, const ServiceFactory& factory, 
                 options.finish();
                 if (listen) server.listenWebSocket(server.registry(entry.registry), std::move(ws));
                 else if (!ws.tlsCert.empty()) TlsContext check(ws.tlsCert, ws.tlsKey);
+            } else if (entry.type == "sockjs") {
+                auto sockjs = sockJsOptions(options);
+                sockjs.base.verifyToken = connectTokenVerifier(config, entry, options, lookup);
+                options.finish();
+                if (listen) server.listenSockJs(server.registry(entry.registry), std::move(sockjs));
             } else {
                 auto backend = backendOptions(options, generatedKey);
                 options.finish();

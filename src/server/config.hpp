@@ -18,7 +18,7 @@ namespace snorky::server {
 extern const char* const kDefaultConfig;
 
 struct Entry {
-    std::string type;      // listener: "websocket" | "backend"; service: its type
+    std::string type;      // listener: "websocket" | "sockjs" | "backend"; service: its type
     std::string name;      // services only
     std::string registry;
     Options options;       // every other key
@@ -46,6 +46,10 @@ void setEngine(Config& config, const std::string& engine, const std::string& whe
 Engine makeEngine(const Config& config);
 
 WebSocketOptions webSocketOptions(Options& options);
+// A [[listener]] of type "sockjs": the websocket keys (path defaults to
+// "/sockjs") plus heartbeat_delay, disconnect_delay, response_limit,
+// cookie_needed and websocket.
+SockJsOptions sockJsOptions(Options& options);
 // The key comes from the listener's `key`/`key_file`, else SNORKY_BACKEND_KEY,
 // else `generatedKey` (created once by the caller and printed, never logged).
 BackendOptions backendOptions(Options& options, const std::string& generatedKey);

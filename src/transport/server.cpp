@@ -15,6 +15,7 @@
 #include "snorky/core/log.hpp"
 #include "transport/asio_timers.hpp"
 #include "transport/backend_listener.hpp"
+#include "transport/sockjs_listener.hpp"
 #include "transport/worker.hpp"
 #include "transport/ws_listener.hpp"
 #include "transport/ws_session.hpp"
@@ -97,6 +98,7 @@ struct Server::Impl {
     std::map<std::string, std::unique_ptr<ServiceRegistry>> registries;
     std::vector<std::unique_ptr<WsListener>> wsListeners;
     std::vector<std::unique_ptr<BackendListener>> backendListeners;
+    std::vector<std::unique_ptr<SockJsListener>> sockJsListeners;
     std::vector<Endpoint> endpoints;
 
     std::mutex stateLock;
@@ -134,6 +136,15 @@ void Server::listenWebSocket(ServiceRegistry& registry, WebSocketOptions options
     impl_->endpoints.push_back(
         {"websocket", registry.name(), options.address, listener->port(), options.path, listener->tls() != nullptr});
     impl_->wsListeners.push_back(std::move(listener));
+}
+
+void Server::listenSockJs(ServiceRegistry& registry, SockJsOptions options) {
+    // A listener's sessions all live on one worker (its session table needs
+    // no lock); listeners take the workers in turn.
+    Worker& worker = *impl_->workers[impl_->sockJsListeners.size() % impl_->workers.size()];
+    auto listener = std::make_unique<SockJsListener>(impl_->workers[0]->ioc(), worker, registry, options);
+    impl_->endpoints.push_back({"sockjs", registry.name(), options.base.address, listener->port(), options.base.path});
+    impl_->sockJsListeners.push_back(std::move(listener));
 }
 
 void Server::listenBackend(ServiceRegistry& registry, BackendOptions options) {
@@ -182,6 +193,7 @@ void Server::start() {
     impl_->awaitHangup(*this);
     for (auto& l : impl_->wsListeners) l->start();
     for (auto& l : impl_->backendListeners) l->start();
+    for (auto& l : impl_->sockJsListeners) l->start();
     for (auto& w : impl_->workers) w->start();
     {
         std::lock_guard guard(impl_->stateLock);
@@ -215,6 +227,7 @@ void Server::wait() {
     // Stop accepting, say goodbye to every WebSocket, let backend requests finish.
     for (auto& l : impl_->wsListeners) l->stop();
     for (auto& l : impl_->backendListeners) l->stop();
+    for (auto& l : impl_->sockJsListeners) l->stop();
     for (auto& w : impl_->workers) {
         asio::post(w->ioc(), [worker = w.get()] {
             worker->forEachSession([](WsSession& s) { s.close(ws::GoingAway, "Server shutting down"); });

@@ -1,7 +1,9 @@
 import { Snorky, PubSub } from "/lib/index.js";
-import { snorkyUrl, showStatus } from "/demo_config.js";
+import { snorkyConnection, showStatus } from "/demo_config.js";
 
-const snorky = new Snorky(snorkyUrl(), { pubsub: PubSub }, { debug: new URLSearchParams(location.search).has("debug") });
+// WebSocket, or SockJS with ?transport=sockjs (demo_config.js).
+const { url, options } = await snorkyConnection();
+const snorky = new Snorky(url, { pubsub: PubSub }, { ...options, debug: new URLSearchParams(location.search).has("debug") });
 showStatus(snorky, document.getElementById("status"));
 
 const feed = document.getElementById("feed");

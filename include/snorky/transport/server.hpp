@@ -62,6 +62,17 @@ struct WebSocketOptions {
     std::string tlsKey;
 };
 
+// A SockJS listener (docs/sockjs.md): the WebSocket options (address, port,
+// `path` is the prefix, limits, origins, tokens) plus the SockJS timings.
+struct SockJsOptions {
+    WebSocketOptions base;
+    std::chrono::seconds heartbeat{25};        // an "h" frame after this much silence
+    std::chrono::seconds disconnectDelay{5};   // a session with no receiving request ends after this
+    std::size_t responseLimit = 128 * 1024;    // bytes a streaming response carries before it ends
+    bool cookieNeeded = false;                 // JSESSIONID for sticky load balancers
+    bool websocket = true;                     // offer the websocket transports
+};
+
 struct BackendOptions {
     std::string address = "127.0.0.1";
     std::uint16_t port = 5801;
@@ -79,7 +90,7 @@ struct BackendOptions {
 };
 
 struct Endpoint {
-    std::string type;  // "websocket" | "backend"
+    std::string type;  // "websocket" | "sockjs" | "backend"
     std::string registry;
     std::string address;
     std::uint16_t port;
@@ -102,6 +113,8 @@ public:
     // Binds at once (throws std::system_error when the address is taken).
     void listenWebSocket(ServiceRegistry& registry, WebSocketOptions options);
     void listenBackend(ServiceRegistry& registry, BackendOptions options);
+    // SockJS (sockjs-client 1.x) on its own port, under options.base.path.
+    void listenSockJs(ServiceRegistry& registry, SockJsOptions options);
     std::vector<Endpoint> endpoints() const;
 
     // Serves until SIGINT/SIGTERM or stop(); then shuts down gracefully:
