@@ -40,6 +40,7 @@ export async function login(name) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ?? `login failed (HTTP ${response.status})`);
   return body;
+}
 
 /**
  * The URL and Snorky options of a demo page: WebSocket by default; with
