@@ -1,7 +1,8 @@
 import { Snorky, PubSub } from "/lib/index.js";
 import { snorkyUrl, showStatus } from "/demo_config.js";
 
-const snorky = new Snorky(snorkyUrl(), { pubsub: PubSub }, { debug: new URLSearchParams(location.search).has("debug") });
+// recover: after a dropped connection, what was published meanwhile is replayed (docs/history.md).
+const snorky = new Snorky(snorkyUrl(), { pubsub: new PubSub({ recover: true }) }, { debug: new URLSearchParams(location.search).has("debug") });
 showStatus(snorky, document.getElementById("status"));
 
 const feed = document.getElementById("feed");
@@ -22,6 +23,17 @@ function render(message) {
 }
 
 snorky.services.pubsub.on("message", ({ message }) => render(message));
+const recovery = document.getElementById("recovery");
+snorky.services.pubsub.on("recovered", ({ count }) => {
+  recovery.textContent = `recovered ${count} missed message${count === 1 ? "" : "s"}`;
+  recovery.className = "meta";
+  recovery.hidden = false;
+});
+snorky.services.pubsub.on("recoveryFailed", () => {
+  recovery.textContent = "some messages may have been missed while disconnected";
+  recovery.className = "error";
+  recovery.hidden = false;
+});
 snorky.services.pubsub
   .subscribe({ channel: "announcements" })
   .then(() => document.body.setAttribute("data-subscribed", "true"))
