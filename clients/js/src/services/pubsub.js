@@ -103,7 +103,8 @@ export class PubSub extends RpcService {
     }
     this.call("subscribe", params).then(
       (data) => {
-        if (entry.recover && this.channels_.get(key) === entry) this.settle_(key, entry, data, Boolean(params.since));
+        // After a reconnect anything but a recovery (no position to ask from, no history) may have lost messages.
+        if (entry.recover && this.channels_.get(key) === entry) this.settle_(key, entry, data, true);
         this.emit("resubscribed", { channel });
       },
       (error) => {

@@ -85,6 +85,11 @@ test("recovered: false or a server without history is recoveryFailed", async () 
   assert.equal(pubsub.position("news"), null);
   socket = await reconnect();
   assert.deepEqual(socket.sent.at(-1).message.params, { channel: "news", recover: true });
+  // Without a position to ask from, a reconnect cannot know what it missed.
+  socket.respond("pubsub", { offset: 7, epoch: "G" });
+  await flush();
+  assert.deepEqual(events.filter(([name]) => name === "recoveryFailed").length, 3);
+  assert.deepEqual(pubsub.position("news"), { offset: 7, epoch: "G" });
   snorky.close();
 });
 
