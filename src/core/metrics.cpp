@@ -27,6 +27,7 @@ std::string Metrics::render() const {
     counter("engine_disconnects_total", "Times the connection to the scale-out engine was lost or refused.", engineDisconnects);
     counter("engine_reconnects_total", "Times the connection to the scale-out engine came back.", engineReconnects);
     counter("memory_trims_total", "Times freed memory was handed back to the system (memory_trim_interval).", memoryTrims);
+    counter("history_evictions_total", "History streams or messages dropped over the history memory cap.", historyEvictions);
     auto seconds = [](std::uint64_t micros) { return std::to_string(static_cast<double>(micros) / 1e6); };
     out += "# HELP snorky_memory_trim_seconds_total Time spent handing freed memory back to the system.\n";
     out += "# TYPE snorky_memory_trim_seconds_total counter\n";
@@ -37,6 +38,12 @@ std::string Metrics::render() const {
     out += "# HELP snorky_engine_up 1 while connected to the scale-out engine (0 with the in-memory broker).\n";
     out += "# TYPE snorky_engine_up gauge\n";
     out += "snorky_engine_up " + std::to_string(engineUp.load()) + "\n";
+    out += "# HELP snorky_history_bytes Bytes of message history held by the memory engine.\n";
+    out += "# TYPE snorky_history_bytes gauge\n";
+    out += "snorky_history_bytes " + std::to_string(historyBytes.load()) + "\n";
+    out += "# HELP snorky_history_streams Channel history streams held by the memory engine.\n";
+    out += "# TYPE snorky_history_streams gauge\n";
+    out += "snorky_history_streams " + std::to_string(historyStreams.load()) + "\n";
     out += "# HELP snorky_connections_open WebSocket connections open now.\n";
     out += "# TYPE snorky_connections_open gauge\n";
     out += "snorky_connections_open " + std::to_string(connectionsOpen()) + "\n";

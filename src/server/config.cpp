@@ -11,6 +11,8 @@
 #include "server/connect_tokens.hpp"
 #include "server/toml_guard.hpp"
 #include "snorky/core/log.hpp"
+#include "snorky/core/memory_broker.hpp"
+#include "snorky/core/memory_cluster_state.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/trusted_proxies.hpp"
 
@@ -45,6 +47,8 @@ name = "pubsub"
 type = "pubsub"
 registry = "frontend"
 client_publish = false
+history_size = 100   # the last 100 messages per channel, for clients that reconnect (docs/history.md)
+history_ttl = 300
 
 [[service]]
 name = "pubsub_backend"
@@ -168,6 +172,8 @@ Config parseConfig(const std::string& text, const std::string& source) {
         const std::int64_t defaultBacklog = static_cast<std::int64_t>(RedisBrokerOptions{}.maxBacklogBytes);
         std::int64_t backlog = server.integer("engine_max_backlog", defaultBacklog, 1024, 1LL << 40);
         if (config.redis) config.redis->maxBacklogBytes = static_cast<std::size_t>(backlog);
+        config.historyMaxBytes = static_cast<std::size_t>(server.integer(
+            "history_max_bytes", static_cast<std::int64_t>(config.historyMaxBytes), 1024, 1LL << 40));
         server.finish();
     }
     config.listeners = readEntries(root, "listener", source, false);
@@ -197,7 +203,7 @@ void setEngine(Config& config, const std::string& engine, const std::string& whe
 
 Engine makeEngine(const Config& config) {
     if (config.redis) return redisEngine(*config.redis);
-    return Engine::memory();
+    return Engine{std::make_unique<MemoryBroker>(config.historyMaxBytes), std::make_unique<MemoryClusterState>()};
 }
 
 Config loadConfigFile(const std::string& path) {

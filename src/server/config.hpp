@@ -31,6 +31,7 @@ struct Config {
     // [server] engine: "memory" (one node) or "redis://host:port" (scale-out).
     std::string engine = "memory";
     std::optional<RedisBrokerOptions> redis;  // set when engine is a Redis URL
+    std::size_t historyMaxBytes = 64 * 1024 * 1024;  // [server] history_max_bytes: the memory engine's history cap
     std::vector<Entry> listeners;
     std::vector<Entry> services;
 };

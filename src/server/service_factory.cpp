@@ -57,6 +57,10 @@ PubSubService::PublishPolicy publishPolicy(const std::string& text, const Option
     return it->second;
 }
 
+// History bounds (docs/history.md): messages per channel, and a day's worth of seconds x 30.
+constexpr std::int64_t kMaxHistorySize = 100000;
+constexpr std::int64_t kMaxHistoryTtl = 30 * 86400;
+
 // One [[service.namespace]] table: prefix?, subscribe, publish?, owner_field?, limits.
 PubSubService::Namespace readNamespace(const json::value& entry, std::size_t index, const Options& service) {
     if (!entry.is_object()) service.fail("each 'namespace' entry must be a table ([[service.namespace]])");
@@ -72,6 +76,8 @@ PubSubService::Namespace readNamespace(const json::value& entry, std::size_t ind
         o.fail("owner_field only applies to subscribe = \"owner\"");
     ns.maxSubscribers = static_cast<std::size_t>(o.integer("max_subscribers", 0, 0));
     ns.maxMessageBytes = static_cast<std::size_t>(o.integer("max_message_bytes", 0, 0));
+    if (o.has("history_size")) ns.historySize = static_cast<std::size_t>(o.integer("history_size", 0, 0, kMaxHistorySize));
+    if (o.has("history_ttl")) ns.historyTtl = std::chrono::seconds(o.integer("history_ttl", 300, 1, kMaxHistoryTtl));
     o.finish();
     return ns;
 }
@@ -124,6 +130,8 @@ void addPubSub(ServiceFactory& factory) {
         options.clientPublish = o.boolean("client_publish", options.clientPublish);
         options.maxChannelsPerClient = static_cast<std::size_t>(
             o.integer("max_channels_per_client", static_cast<std::int64_t>(options.maxChannelsPerClient), 1));
+        options.history.size = static_cast<std::size_t>(o.integer("history_size", 0, 0, kMaxHistorySize));
+        options.history.ttl = std::chrono::seconds(o.integer("history_ttl", options.history.ttl.count(), 1, kMaxHistoryTtl));
         options.namespaces = readNamespaces(o);
         bool needsTokens = std::any_of(options.namespaces.begin(), options.namespaces.end(), [](const auto& ns) {
             return ns.subscribe == PubSubService::SubscribePolicy::Token;

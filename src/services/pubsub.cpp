@@ -24,6 +24,39 @@ std::optional<std::string> ownerName(const json::value& identity, const std::str
     return std::nullopt;
 }
 
+// The frame of a message as a subscriber with history sees it: the same
+// envelope with its offset last. Built by splicing, as the publisher's frame
+// is ours and always ends with the two closing braces.
+FramePtr withOffset(const FramePtr& frame, std::uint64_t offset) {
+    std::string_view payload = frame->payload();
+    std::string text;
+    text.reserve(payload.size() + 32);
+    text.append(payload.substr(0, payload.size() - 2));
+    text += ",\"offset\":";
+    text += std::to_string(offset);
+    text += "}}";
+    return Frame::text(text);
+}
+
+// {offset, message} of a held frame (the "message" of its notification).
+json::object publicationOf(const HistoryEntry& entry) {
+    json::error_code ec;
+    json::value envelope = json::parse(entry.frame->payload(), ec);
+    json::value message;
+    if (!ec && envelope.is_object())
+        if (const json::value* notification = envelope.as_object().if_contains("message"))
+            if (notification->is_object())
+                if (const json::value* inner = notification->as_object().if_contains("message")) message = *inner;
+    return json::object{{"offset", entry.offset}, {"message", std::move(message)}};
+}
+
+json::array publicationsOf(const std::vector<HistoryEntry>& entries) {
+    json::array out;
+    out.reserve(entries.size());
+    for (const HistoryEntry& entry : entries) out.push_back(publicationOf(entry));
+    return out;
+}
+
 bool startsWith(const json::value& channel, const std::string& prefix) {
     if (!channel.is_string()) return false;
     const json::string& text = channel.as_string();
@@ -40,10 +73,16 @@ PubSubService::PubSubService(std::string name, Options options)
       clusterQuery_(this->name(), std::chrono::seconds(15), options_.clusterQueryTimeout) {
     // Rows that leave publish unset follow the service-wide shorthand.
     if (options_.namespaces.empty()) options_.namespaces.emplace_back();
-    for (Namespace& ns : options_.namespaces)
+    for (Namespace& ns : options_.namespaces) {
         if (!ns.publish) ns.publish = options_.clientPublish ? PublishPolicy::Public : PublishPolicy::None;
+        if (!ns.historySize) ns.historySize = options_.history.size;
+        if (!ns.historyTtl) ns.historyTtl = options_.history.ttl;
+    }
 
-    command("subscribe", {required("channel"), optional("token", ParamType::String)}, &PubSubService::subscribe);
+    asyncCommand("subscribe",
+                 {required("channel"), optional("token", ParamType::String), optional("recover", ParamType::Boolean),
+                  optional("since", ParamType::Object)},
+                 &PubSubService::subscribe);
     command("unsubscribe", {required("channel")}, &PubSubService::unsubscribe);
     command("publish", {required("channel"), required("message")}, &PubSubService::clientPublish);
 }
@@ -67,10 +106,23 @@ const PubSubService::Namespace* PubSubService::namespaceFor(const json::value& c
     return nullptr;
 }
 
-void PubSubService::subscribe(Request& req) {
+void PubSubService::subscribe(const RequestPtr& request) {
+    Request& req = *request;
     const ClientPtr& client = req.client();
     const Namespace* ns = namespaceFor(req.param("channel"));
     if (!ns) throw RpcError(errors::kUnknownNamespace);
+    // Checked before anything else, so that a bad one touches no state.
+    const json::value& since = req.param("since");
+    if (!since.is_null()) {
+        const json::object& position = since.as_object();
+        const json::value* offset = position.if_contains("offset");
+        const json::value* epoch = position.if_contains("epoch");
+        auto number = offset ? exactInteger(*offset) : std::nullopt;
+        if (position.size() != 2 || !number || *number < 0 || !epoch || !epoch->is_string() ||
+            epoch->as_string().size() > kMaxEpochBytes)
+            throw RpcError(errors::kInvalidParams);
+    }
+    bool wantsHistory = !since.is_null() || (req.param("recover").is_bool() && req.param("recover").as_bool());
     std::string key = canonicalJson(req.param("channel"));
     // Authorization first: a refused attempt touches no state.
     authorizeSubscription(*ns, req, key);
@@ -88,8 +140,68 @@ void PubSubService::subscribe(Request& req) {
         throw RpcError(refusal);
     }
     if (subscribers.empty()) node().broker().subscribe(topicFor(key), this);
-    subscribers.push_back(client);
-    held.push_back(std::move(key));
+    subscribers.push_back(Subscriber{client});
+    held.push_back(key);
+    // Without history asked for (or kept) the answer is the original null.
+    if (!wantsHistory || *ns->historySize == 0) return req.resolve(nullptr);
+    recover(request, key, *ns);
+}
+
+// The subscriber is registered before the engine is asked, so a message
+// published meanwhile is either in what the read returns or in its pending
+// buffer (or both, then sent once: offsets tell).
+void PubSubService::recover(const RequestPtr& req, const std::string& key, const Namespace& ns) {
+    Subscriber* subscriber = subscriberOf(key, req->client().get());
+    subscriber->mode = Mode::Pending;
+    subscriber->ticket = ++tickets_;
+    std::optional<std::uint64_t> after;
+    if (!req->param("since").is_null()) after = static_cast<std::uint64_t>(*exactInteger(req->param("since").at("offset")));
+    // The engine answers before Broker::close() returns, so before this service is destroyed.
+    node().broker().readHistory(topicFor(key), ns.history(), after, *ns.historySize,
+                                [this, req, key, ticket = subscriber->ticket](std::optional<HistoryRead> read) {
+                                    finishRecovery(req, key, ticket, std::move(read));
+                                });
+}
+
+void PubSubService::finishRecovery(const RequestPtr& req, const std::string& key, std::uint64_t ticket,
+                                   std::optional<HistoryRead> read) {
+    Subscriber* subscriber = subscriberOf(key, req->client().get());
+    // Unsubscribed (or gone, or subscribed again) while the engine read: nothing to answer into.
+    if (!subscriber || subscriber->mode != Mode::Pending || subscriber->ticket != ticket) return req->resolve(nullptr);
+    std::vector<HistoryEntry> pending = std::move(subscriber->pending);
+    subscriber->pending.clear();
+    if (!read) {
+        // The engine could not say: as without history, the original answer.
+        subscriber->mode = Mode::Plain;
+        req->resolve(nullptr);
+        for (const HistoryEntry& entry : pending) req->client()->send(entry.frame);
+        return;
+    }
+    subscriber->mode = Mode::Offsets;
+    json::object answer;
+    const json::value& since = req->param("since");
+    std::uint64_t sent = read->position.offset;  // the client has everything up to here after this answer
+    if (!since.is_null()) {
+        bool recovered = read->complete && since.at("epoch").as_string() == read->position.epoch;
+        answer["recovered"] = recovered;
+        if (recovered) {
+            answer["publications"] = publicationsOf(read->entries);
+            if (!read->entries.empty()) sent = std::max(sent, read->entries.back().offset);
+        }
+    }
+    answer["offset"] = sent;
+    answer["epoch"] = read->position.epoch;
+    req->resolve(std::move(answer));
+    for (const HistoryEntry& entry : pending)
+        if (entry.offset > sent) req->client()->send(withOffset(entry.frame, entry.offset));
+}
+
+PubSubService::Subscriber* PubSubService::subscriberOf(const std::string& key, const Client* client) {
+    auto channel = channels_.find(key);
+    if (channel == channels_.end()) return nullptr;
+    for (Subscriber& subscriber : channel->second)
+        if (subscriber.client.get() == client) return &subscriber;
+    return nullptr;
 }
 
 void PubSubService::authorizeSubscription(const Namespace& ns, Request& req, const std::string& key) {
@@ -178,7 +290,27 @@ void PubSubService::publish(const json::value& channel, const json::value& messa
     notification["channel"] = channel;
     notification["message"] = message;
     // Serialized once here; every node and every subscriber shares this frame.
-    node().broker().publish(topicFor(canonicalJson(channel)), frame(notification), nullptr);  // the publisher hears it too
+    const Namespace* ns = namespaceFor(channel);
+    if (ns && *ns->historySize > 0)
+        node().broker().publishWithHistory(topicFor(canonicalJson(channel)), frame(notification), nullptr, ns->history());
+    else
+        node().broker().publish(topicFor(canonicalJson(channel)), frame(notification), nullptr);  // the publisher hears it too
+}
+
+void PubSubService::history(const json::value& channel, std::optional<std::uint64_t> after,
+                            std::optional<std::size_t> limit, std::function<void(std::optional<json::object>)> done) {
+    const Namespace* ns = namespaceFor(channel);
+    if (!ns) throw RpcError(errors::kUnknownNamespace);
+    if (*ns->historySize == 0) throw RpcError(errors::kHistoryNotEnabled);
+    std::size_t count = std::min(limit.value_or(*ns->historySize), *ns->historySize);
+    node().broker().readHistory(topicFor(canonicalJson(channel)), ns->history(), after, count,
+                                [done = std::move(done)](std::optional<HistoryRead> read) {
+                                    if (!read) return done(std::nullopt);
+                                    done(json::object{{"offset", read->position.offset},
+                                                      {"epoch", read->position.epoch},
+                                                      {"publications", publicationsOf(read->entries)},
+                                                      {"complete", read->complete}});
+                                });
 }
 
 void PubSubService::kick(const json::value& channel, const json::value& identity, const std::string& reason) {
@@ -187,7 +319,7 @@ void PubSubService::kick(const json::value& channel, const json::value& identity
     node().broker().publish(controlTopic_, frame(command), nullptr);
 }
 
-void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin&) {
+void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& frame, const Origin& origin) {
     if (topic == controlTopic_) {
         boost::system::error_code ec;
         json::value envelope = json::parse(frame->payload(), ec);
@@ -198,7 +330,17 @@ void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& fr
     }
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
-    for (const ClientPtr& subscriber : it->second) subscriber->send(frame);
+    FramePtr numbered;  // built once, for the subscribers that asked for offsets
+    for (Subscriber& subscriber : it->second) {
+        if (subscriber.mode == Mode::Plain || origin.offset == 0) {
+            subscriber.client->send(frame);
+        } else if (subscriber.mode == Mode::Pending) {
+            subscriber.pending.push_back(HistoryEntry{origin.offset, frame});
+        } else {
+            if (!numbered) numbered = withOffset(frame, origin.offset);
+            subscriber.client->send(numbered);
+        }
+    }
 }
 
 void PubSubService::onControl(const json::object& command) {
@@ -210,8 +352,8 @@ void PubSubService::onControl(const json::object& command) {
     auto it = channels_.find(key);
     if (it == channels_.end()) return;
     std::vector<ClientPtr> kicked;
-    for (const ClientPtr& subscriber : it->second)
-        if (identity->is_null() || subscriber->identity() == *identity) kicked.push_back(subscriber);
+    for (const Subscriber& subscriber : it->second)
+        if (identity->is_null() || subscriber.client->identity() == *identity) kicked.push_back(subscriber.client);
     FramePtr notice = frame(json::object{{"type", "unsubscribed"}, {"channel", *channel}, {"reason", *reason}});
     for (const ClientPtr& client : kicked) {
         forget(client, key);
@@ -241,9 +383,9 @@ json::array PubSubService::identitiesOf(const json::value& channel) const {
     std::map<std::string, json::value> distinct;  // one entry per identity, however many connections
     auto it = channels_.find(canonicalJson(channel));
     if (it != channels_.end())
-        for (const ClientPtr& subscriber : it->second)
-            if (subscriber->authenticated())
-                distinct.emplace(canonicalJson(subscriber->identity()), subscriber->identity());
+        for (const Subscriber& subscriber : it->second)
+            if (subscriber.client->authenticated())
+                distinct.emplace(canonicalJson(subscriber.client->identity()), subscriber.client->identity());
     json::array out;
     for (auto& [key, identity] : distinct) out.push_back(identity);
     return out;
@@ -327,7 +469,8 @@ void PubSubService::unsubscribeKey(const ClientPtr& client, const std::string& k
     auto channel = channels_.find(key);
     if (channel == channels_.end()) return;
     auto& subscribers = channel->second;
-    auto it = std::find(subscribers.begin(), subscribers.end(), client);
+    auto it = std::find_if(subscribers.begin(), subscribers.end(),
+                           [&client](const Subscriber& s) { return s.client == client; });
     if (it != subscribers.end()) {
         *it = std::move(subscribers.back());  // order among subscribers does not matter
         subscribers.pop_back();

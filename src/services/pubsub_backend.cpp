@@ -21,6 +21,9 @@ PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub, Options op
             {required("channel"), optional("identity", ParamType::Any), optional("reason", ParamType::String)},
             &PubSubBackend::unsubscribe);
     asyncCommand("channels", {optional("prefix", ParamType::String)}, &PubSubBackend::channels);
+    asyncCommand("history",
+                 {required("channel"), optional("limit", ParamType::Integer), optional("since", ParamType::Integer)},
+                 &PubSubBackend::history);
     asyncCommand("presence", {required("channel")}, &PubSubBackend::presence);
 }
 
@@ -28,6 +31,27 @@ void PubSubBackend::publish(Request& req) {
     // Allowed whatever the policy, but a channel no namespace covers is a typo.
     if (!pubsub_.namespaceFor(req.param("channel"))) throw RpcError(errors::kUnknownNamespace);
     pubsub_.publish(req.param("channel"), req.param("message"));
+}
+
+void PubSubBackend::history(const RequestPtr& req) {
+    std::optional<std::size_t> limit;
+    std::optional<std::uint64_t> after;
+    if (!req->param("limit").is_null()) {
+        std::int64_t value = req->integer("limit");
+        if (value < 1) throw RpcError(errors::kInvalidParams);
+        limit = static_cast<std::size_t>(value);
+    }
+    if (!req->param("since").is_null()) {
+        std::int64_t value = req->integer("since");
+        if (value < 0) throw RpcError(errors::kInvalidParams);
+        after = static_cast<std::uint64_t>(value);
+    }
+    pubsub_.history(req->param("channel"), after, limit, [req](std::optional<json::object> answer) {
+        if (answer)
+            req->resolve(std::move(*answer));
+        else
+            req->reject(errors::kInternalError);
+    });
 }
 
 json::value PubSubBackend::authorizeSubscription(Request& req) {

@@ -3,7 +3,11 @@ import { snorkyConnection, showStatus } from "/demo_config.js";
 
 // WebSocket, or SockJS with ?transport=sockjs (demo_config.js).
 const { url, options } = await snorkyConnection();
-const snorky = new Snorky(url, { pubsub: PubSub }, { ...options, debug: new URLSearchParams(location.search).has("debug") });
+// recover: after a dropped connection, what was published meanwhile is replayed (docs/history.md).
+const snorky = new Snorky(url, { pubsub: new PubSub({ recover: true }) }, {
+  ...options,
+  debug: new URLSearchParams(location.search).has("debug"),
+});
 showStatus(snorky, document.getElementById("status"));
 
 const feed = document.getElementById("feed");
@@ -24,6 +28,17 @@ function render(message) {
 }
 
 snorky.services.pubsub.on("message", ({ message }) => render(message));
+const recovery = document.getElementById("recovery");
+snorky.services.pubsub.on("recovered", ({ count }) => {
+  recovery.textContent = `recovered ${count} missed message${count === 1 ? "" : "s"}`;
+  recovery.className = "meta";
+  recovery.hidden = false;
+});
+snorky.services.pubsub.on("recoveryFailed", () => {
+  recovery.textContent = "some messages may have been missed while disconnected";
+  recovery.className = "error";
+  recovery.hidden = false;
+});
 snorky.services.pubsub
   .subscribe({ channel: "announcements" })
   .then(() => document.body.setAttribute("data-subscribed", "true"))

@@ -136,6 +136,18 @@ export interface PubSubMessage<M = Json, C = Json> {
   type: "message";
   channel: C;
   message: M;
+  /** Its place in the channel's history; only on channels subscribed with recover. */
+  offset?: number;
+}
+/** Where a channel's history stream is (docs/history.md). */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+/** What subscribe({recover: true}) answers: null when the channel keeps no history. */
+export interface PubSubSubscribed extends StreamPosition {
+  recovered?: boolean;
+  publications?: { offset: number; message: Json }[];
 }
 /** The server removed this client from a channel (pubsub_backend unsubscribe). */
 export interface PubSubUnsubscribed<C = Json> {
@@ -149,14 +161,29 @@ export interface PubSubOptions {
    * re-subscribe after a reconnect; null/undefined sends none.
    */
   getToken?: (channel: Json) => string | null | undefined | Promise<string | null | undefined>;
+  /** Subscribe every channel with recover (default false): missed messages come back after a reconnect. */
+  recover?: boolean;
 }
 export class PubSub extends RpcService<
-  RpcEvents & { message: PubSubMessage<any, any>; resubscribed: { channel: Json }; unsubscribed: PubSubUnsubscribed<any> }
+  RpcEvents & {
+    message: PubSubMessage<any, any>;
+    resubscribed: { channel: Json };
+    unsubscribed: PubSubUnsubscribed<any>;
+    /** After a reconnect: `count` missed messages were emitted as "message" events. */
+    recovered: { channel: Json; count: number };
+    /** After a reconnect: what was missed is no longer held; re-fetch the state. */
+    recoveryFailed: { channel: Json };
+  }
 > {
   constructor(options?: PubSubOptions);
   readonly channels: Json[];
-  /** `token`: a subscription token from the application (pubsub_backend authorizeSubscription). */
-  subscribe(params: { channel: Json; token?: string }): Promise<null>;
+  /** The last position seen on a channel subscribed with recover, or null. */
+  position(channel: Json): StreamPosition | null;
+  /**
+   * `token`: a subscription token from the application (pubsub_backend authorizeSubscription).
+   * `recover`: ask for offsets, so that a reconnect recovers what was missed (PubSubOptions.recover by default).
+   */
+  subscribe(params: { channel: Json; token?: string; recover?: boolean }): Promise<PubSubSubscribed | null>;
   unsubscribe(params: { channel: Json }): Promise<null>;
   publish(params: { channel: Json; message: Json }): Promise<null>;
 }

@@ -5,8 +5,13 @@
 // MemoryBroker (memory_broker.hpp) delivers in-process; the Redis engine
 // (redis_broker.hpp) changes a config line, not the services. The state the
 // nodes share besides messages is the ClusterState's (cluster_state.hpp).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "snorky/protocol/frame.hpp"
 #include "snorky/protocol/json.hpp"
@@ -24,7 +29,32 @@ class Node;
 struct Origin {
     const Client* sender = nullptr;  // compared, never dereferenced: it may be gone by a later delivery
     bool local = false;              // this node's own publish, delivered synchronously
+    std::uint64_t offset = 0;        // its place in the topic's history stream; 0: published without history
     bool isSender(const Client* client) const { return sender != nullptr && client == sender; }
+};
+
+// History (docs/history.md): a topic published with history has a stream,
+// the last `size` messages, each with an offset (1, 2, ... per stream), and
+// an epoch naming the stream; a stream that is lost (expired `ttl` after its
+// last publish, evicted, engine restarted or flushed) comes back with a new
+// epoch, so an old (offset, epoch) never matches it.
+struct HistoryOptions {
+    std::size_t size = 0;  // messages kept; 0: no history
+    std::chrono::seconds ttl{300};
+};
+struct StreamPosition {
+    std::uint64_t offset = 0;  // of the last message published; 0: none yet
+    std::string epoch;
+};
+struct HistoryEntry {
+    std::uint64_t offset = 0;
+    FramePtr frame;  // as published
+};
+struct HistoryRead {
+    StreamPosition position;
+    // Whether every message after `after` is still held (always true without `after`).
+    bool complete = true;
+    std::vector<HistoryEntry> entries;  // in offset order
 };
 
 class BrokerListener {
@@ -68,6 +98,25 @@ public:
     // Declares local interest in a topic; one listener per topic.
     virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;
     virtual void unsubscribe(const std::string& topic) = 0;
+
+    // publish(), and the frame appended to the topic's stream (created when
+    // absent); every listener, on every node, gets its offset in the Origin.
+    // The default is an engine without history: a plain publish (offset 0).
+    virtual void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
+                                    const HistoryOptions&) {
+        publish(topic, frame, sender);
+    }
+    // The topic's stream position and its messages: those after offset
+    // `after` (all held when unset), at most `limit` of them (the oldest after
+    // `after`, the newest without it). Creates an empty stream (so that its
+    // epoch is known) when there is none. `done` is called with the service
+    // lock held, once: nullopt when the engine could not answer.
+    using HistoryDone = std::function<void(std::optional<HistoryRead>)>;
+    // The default, without history: nullopt.
+    virtual void readHistory(const std::string&, const HistoryOptions&, std::optional<std::uint64_t>, std::size_t,
+                             HistoryDone done) {
+        done(std::nullopt);
+    }
 };
 
 }  // namespace snorky

@@ -32,6 +32,11 @@ struct Metrics {
     std::atomic<std::uint64_t> memoryTrimMicros{0};     // time spent in them
     std::atomic<std::uint64_t> memoryTrimMaxMicros{0};  // the longest one (gauge)
 
+    // Message history (docs/history.md), memory engine.
+    std::atomic<std::uint64_t> historyEvictions{0};  // streams (or their oldest messages) dropped over the cap
+    std::atomic<std::uint64_t> historyBytes{0};      // held now (gauge)
+    std::atomic<std::uint64_t> historyStreams{0};    // streams held now (gauge)
+
     std::int64_t connectionsOpen() const {
         return static_cast<std::int64_t>(connectionsOpened.load()) -
                static_cast<std::int64_t>(connectionsClosed.load());

@@ -66,6 +66,9 @@ public:
     void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
+    // History is not kept in Redis yet (Broker's defaults): messages go out
+    // without offsets and a read answers nullopt, so subscribers asking for
+    // history get the original answer (null).
 
     bool connected() const;
 

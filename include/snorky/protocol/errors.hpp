@@ -40,6 +40,9 @@ inline constexpr const char* kUnknownNamespace = "Unknown namespace";
 inline constexpr const char* kChannelFull = "Channel full";
 inline constexpr const char* kTokensNotConfigured = "Subscription tokens are not configured";
 inline constexpr const char* kInvalidChannels = "Invalid channels";
+// History (ours, docs/history.md): the backend's history command on a
+// channel that keeps none. A bad `since` or `limit` is kInvalidParams.
+inline constexpr const char* kHistoryNotEnabled = "History is not enabled for this channel";
 // admin_backend disconnect: a close reason over 123 bytes.
 inline constexpr const char* kInvalidReason = "Invalid reason";
 

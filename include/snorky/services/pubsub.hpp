@@ -9,6 +9,7 @@
 // is public, which is the original behaviour.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ public:
         std::string ownerField;                // Owner with object identities: the field naming the owner
         std::size_t maxSubscribers = 0;        // per channel on this node; 0: no limit
         std::size_t maxMessageBytes = 0;       // a client's message, as JSON; 0: no limit
+        // Message history (docs/history.md); unset: Options::history's.
+        std::optional<std::size_t> historySize;
+        std::optional<std::chrono::seconds> historyTtl;
+        HistoryOptions history() const { return {historySize.value_or(0), historyTtl.value_or(std::chrono::seconds(300))}; }
     };
 
     struct Options {
@@ -47,7 +52,10 @@ public:
         // How long channels/presence wait for every node's answer (a node
         // killed a moment ago is still listed for up to 15 s).
         std::chrono::milliseconds clusterQueryTimeout{2000};
+        HistoryOptions history;                   // size 0: no history (namespaces may say otherwise)
     };
+    // The longest epoch a client may send back in `since`.
+    static constexpr std::size_t kMaxEpochBytes = 64;
 
     explicit PubSubService(std::string name, Options options);
     explicit PubSubService(std::string name) : PubSubService(std::move(name), Options{}) {}
@@ -56,6 +64,12 @@ public:
     // Publishes to every subscriber of the channel on every node. Call with
     // the service lock held.
     void publish(const json::value& channel, const json::value& message);
+    // The stream of `channel` (its last `limit` messages, or those after
+    // `after`), for the backend's history command: {offset, epoch,
+    // publications: [{offset, message}], complete}; `done` gets null when the
+    // engine could not answer. Throws RpcError when the channel keeps no history.
+    void history(const json::value& channel, std::optional<std::uint64_t> after, std::optional<std::size_t> limit,
+                 std::function<void(std::optional<json::object>)> done);
     // Removes the subscribers of `channel` on every node, all of them or only
     // those whose identity is `identity` (when not null); each is sent
     // {"type": "unsubscribed", "channel", "reason"}.
@@ -90,7 +104,23 @@ protected:
     json::object stats() const override;
 
 private:
-    void subscribe(Request& req);
+    // How a subscriber receives messages: as the original protocol (Plain),
+    // with their offset (it asked for history), or not yet: its history read
+    // is under way and messages wait in its pending buffer.
+    enum class Mode { Plain, Offsets, Pending };
+    struct Subscriber {
+        ClientPtr client;
+        Mode mode = Mode::Plain;
+        std::uint64_t ticket = 0;  // Pending: names its history read
+        std::vector<HistoryEntry> pending;
+    };
+    using Subscribers = std::vector<Subscriber>;
+
+    void subscribe(const RequestPtr& req);
+    void recover(const RequestPtr& req, const std::string& key, const Namespace& ns);
+    void finishRecovery(const RequestPtr& req, const std::string& key, std::uint64_t ticket,
+                        std::optional<HistoryRead> read);
+    Subscriber* subscriberOf(const std::string& key, const Client* client);
     void unsubscribe(Request& req);
     void clientPublish(Request& req);
     void authorizeSubscription(const Namespace& ns, Request& req, const std::string& key);
@@ -110,7 +140,8 @@ private:
     std::string controlTopic_;  // kicks, heard by every node
     log::RateLimit refusalLog_;
     // canonical channel -> local subscribers (fan-out walks this vector)
-    std::unordered_map<std::string, std::vector<ClientPtr>> channels_;
+    std::unordered_map<std::string, Subscribers> channels_;
+    std::uint64_t tickets_ = 0;
     // client -> canonical channels it holds (for disconnect and the cap)
     std::unordered_map<const Client*, std::vector<std::string>> clientChannels_;
     ClusterQuery clusterQuery_;  // channels and presence across nodes
@@ -130,6 +161,7 @@ public:
 
 private:
     void publish(Request& req);
+    void history(const RequestPtr& req);
     json::value authorizeSubscription(Request& req);
     void unsubscribe(Request& req);
     void channels(const RequestPtr& req);

@@ -120,3 +120,31 @@ subscribe = "everyone"
         EXPECT_TRUE(has(e.what(), "t.toml:12: service 'pubsub': namespace #2: subscribe must be")) << e.what();
     }
 }
+
+TEST(PubSubFactory, ReadsHistoryPerServiceAndNamespace) {
+    Built built;
+    auto service = built.build("pubsub", "pubsub", R"({"history_size": 50, "history_ttl": 30, "namespace": [
+        {"prefix": "ticker:", "history_size": 0},
+        {"prefix": "long:", "history_ttl": 600},
+        {}]})");
+    const auto& options = dynamic_cast<PubSubService&>(*service).options();
+    EXPECT_EQ(options.history.size, 50u);
+    EXPECT_EQ(options.namespaces[0].historySize, 0u);
+    EXPECT_EQ(options.namespaces[0].historyTtl, std::chrono::seconds(30));
+    EXPECT_EQ(options.namespaces[1].historySize, 50u);
+    EXPECT_EQ(options.namespaces[1].historyTtl, std::chrono::seconds(600));
+    EXPECT_EQ(options.namespaces[2].historySize, 50u);
+    // Without the options: no history.
+    auto plain = built.build("pubsub", "plain", "{}");
+    EXPECT_EQ(dynamic_cast<PubSubService&>(*plain).options().namespaces[0].historySize, 0u);
+}
+
+TEST(PubSubFactory, RefusesHistoryOutOfRange) {
+    Built built;
+    EXPECT_TRUE(has(built.error(R"({"history_size": -1})"), "history_size"));
+    EXPECT_TRUE(has(built.error(R"({"history_size": 100001})"), "history_size"));
+    EXPECT_TRUE(has(built.error(R"({"history_size": "10"})"), "history_size"));
+    EXPECT_TRUE(has(built.error(R"({"history_ttl": 0})"), "history_ttl"));
+    EXPECT_TRUE(has(built.error(R"({"history_ttl": 2592001})"), "history_ttl"));
+    EXPECT_TRUE(has(built.error(R"({"namespace": [{"history_ttl": 0}]})"), "history_ttl"));
+}

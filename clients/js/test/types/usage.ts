@@ -30,6 +30,16 @@ async function use(): Promise<void> {
   await pubsub.subscribe({ channel: "doc:1", token: 42 });
   // @ts-expect-error getToken is a function
   new PubSub({ getToken: "token" });
+  const recovering = new PubSub({ recover: true });
+  recovering.on("recovered", ({ channel, count }) => console.log(channel, count + 1));
+  recovering.on("recoveryFailed", ({ channel }) => console.log(channel));
+  recovering.on("message", (m) => console.log(m.offset ?? 0));
+  const answer = await recovering.subscribe({ channel: "news", recover: true });
+  if (answer) console.log(answer.epoch.length, answer.offset, answer.recovered, answer.publications?.length);
+  const position = recovering.position("news");
+  if (position) console.log(position.offset + 1, position.epoch);
+  // @ts-expect-error recover is a boolean
+  await recovering.subscribe({ channel: "news", recover: "yes" });
   const members = (await snorky.services.chat.join({ channel: "lobby" })).members;
   console.log(members.length);
   const handle: number = await snorky.services.cursors.createCursor({ document: "d", position: 1 });
