@@ -4,9 +4,8 @@
 #include <mutex>
 
 #include "snorky/core/log.hpp"
-#include "snorky/protocol/envelope.hpp"
-#include "snorky/protocol/errors.hpp"
 #include "snorky/protocol/ws_codec.hpp"
+#include "transport/rate_limited_reply.hpp"
 #include "transport/sockjs_listener.hpp"
 
 namespace snorky {
@@ -20,20 +19,6 @@ bool allow(log::RateLimit& limit) {
     std::uint64_t suppressed = 0;
     std::lock_guard guard(logLock);
     return limit.allow(suppressed);
-}
-
-// As on the WebSocket listener: a message refused by the rate limit is
-// answered with an RPC error for its service.
-FramePtr rateLimitedReply(std::string_view text, const ServiceRegistry& registry) {
-    auto parsed = parseEnvelope(text);
-    auto* envelope = std::get_if<Envelope>(&parsed);
-    if (!envelope || !envelope->message.is_object() || !registry.find(envelope->service)) return nullptr;
-    json::object reply;
-    reply["type"] = "error";
-    const json::value* callId = envelope->message.as_object().if_contains("callId");
-    reply["callId"] = callId ? *callId : json::value(nullptr);
-    reply["message"] = errors::kRateLimited;
-    return Frame::envelope(envelope->service, reply);
 }
 }  // namespace
 

@@ -268,21 +268,10 @@ void SockJsHttp::onSessionRequest(const Request& request, std::string_view id, s
 
     if (!session) {
         if (listener_.stopping()) return answer(503, kTextPlain, "Server shutting down\n", false);
-        std::string error;
-        auto identity = identityOf(request.target(), listener_.base(), error);
-        if (!identity) {
-            json::object body{{"error", error}};
-            return answer(401, "Content-Type: application/json\r\n", json::serialize(body), false);
-        }
-        std::string address = clientAddress(request);
-        auto slot = listener_.limits().admit(address);
-        if (!slot) {
-            listener_.registry().node().metrics().perIpRefused.fetch_add(1, std::memory_order_relaxed);
-            json::object body{{"error", errors::kTooManyConnections}};
-            return answer(429, "Content-Type: application/json\r\n", json::serialize(body), false);
-        }
-        session = std::make_shared<SockJsSession>(listener_, std::string(id), address, std::move(*slot),
-                                                  std::move(*identity));
+        auto admission = admit(request);
+        if (!admission) return;
+        session = std::make_shared<SockJsSession>(listener_, std::string(id), admission->address,
+                                                  std::move(admission->slot), std::move(admission->identity));
         listener_.addSession(session);
         session->open();
     }
@@ -429,26 +418,33 @@ void SockJsHttp::upgrade(const Request& request, bool raw) {
     std::string_view key = request[http::field::sec_websocket_key];
     if (key.size() != 24) return answer(400, kTextPlain, "Invalid Sec-WebSocket-Key\n", false);
     if (!originAllowed(request)) return answer(403, kTextPlain, "Origin not allowed\n", false);
+    auto admission = admit(request);
+    if (!admission) return;
+    std::string early(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    std::string acceptKey(key);
+    mode_ = Mode::Closed;  // the socket belongs to the websocket from here on
+    timer_.cancel();
+    auto client = std::make_shared<SockJsWebSocket>(std::move(socket_), listener_, admission->address, raw,
+                                                    std::move(admission->slot), std::move(admission->identity));
+    client->start(std::move(acceptKey), std::move(early));
+}
+
+std::optional<SockJsHttp::Admission> SockJsHttp::admit(const Request& request) {
     std::string error;
     auto identity = identityOf(request.target(), listener_.base(), error);
     if (!identity) {
-        json::object body{{"error", error}};
-        return answer(401, "Content-Type: application/json\r\n", json::serialize(body), false);
+        answer(401, "Content-Type: application/json\r\n", json::serialize(json::object{{"error", error}}), false);
+        return std::nullopt;
     }
     std::string address = clientAddress(request);
     auto slot = listener_.limits().admit(address);
     if (!slot) {
         listener_.registry().node().metrics().perIpRefused.fetch_add(1, std::memory_order_relaxed);
-        json::object body{{"error", errors::kTooManyConnections}};
-        return answer(429, "Content-Type: application/json\r\n", json::serialize(body), false);
+        answer(429, "Content-Type: application/json\r\n",
+               json::serialize(json::object{{"error", errors::kTooManyConnections}}), false);
+        return std::nullopt;
     }
-    std::string early(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    std::string acceptKey(key);
-    mode_ = Mode::Closed;  // the socket belongs to the websocket from here on
-    timer_.cancel();
-    auto client = std::make_shared<SockJsWebSocket>(std::move(socket_), listener_, address, raw, std::move(*slot),
-                                                    std::move(*identity));
-    client->start(std::move(acceptKey), std::move(early));
+    return Admission{std::move(address), std::move(*slot), std::move(*identity)};
 }
 
 void SockJsHttp::terminate() {

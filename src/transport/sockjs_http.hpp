@@ -36,12 +36,20 @@ public:
 
 private:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
+    // What a new session or websocket needs: its identity (?token=) and its per-IP slot.
+    struct Admission {
+        std::string address;
+        ConnectionLimits::Slot slot;
+        json::value identity;
+    };
     enum class Mode : std::uint8_t { Reading, Answering, Polling, Streaming, Ending, Draining, Closed };
 
     void readRequest();
     void onRequest();
     void onSessionRequest(const Request& request, std::string_view session, std::string_view transport);
     void upgrade(const Request& request, bool raw);
+    // The admission of a new client, or nothing when refused (and answered: 401, 429).
+    std::optional<Admission> admit(const Request& request);
     void answer(unsigned status, std::string_view headers, std::string_view body, bool keepAlive = true);
     void preflight(const Request& request, std::string_view methods);
     std::string commonHeaders(const Request& request, bool cookie) const;

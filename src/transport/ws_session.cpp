@@ -14,9 +14,9 @@
 #include <cerrno>
 
 #include "snorky/core/log.hpp"
-#include "snorky/protocol/envelope.hpp"
 #include "snorky/protocol/errors.hpp"
 #include "snorky/protocol/utf8.hpp"
+#include "transport/rate_limited_reply.hpp"
 #include "transport/upgrade_request.hpp"
 #include "transport/ws_listener.hpp"
 
@@ -59,21 +59,6 @@ bool allowAbuseLog() {
     return abuseLog.allow(suppressed);
 }
 
-// The answer to a message refused by the rate limit: an RPC error for the
-// service it was sent to, with its callId (null when it had none), as a
-// refused call would get. Nothing for what is not an envelope to a service
-// of this registry (those would be dropped unanswered anyway).
-FramePtr rateLimitedReply(std::string_view text, const ServiceRegistry& registry) {
-    auto parsed = parseEnvelope(text);
-    auto* envelope = std::get_if<Envelope>(&parsed);
-    if (!envelope || !envelope->message.is_object() || !registry.find(envelope->service)) return nullptr;
-    json::object reply;
-    reply["type"] = "error";
-    const json::value* callId = envelope->message.as_object().if_contains("callId");
-    reply["callId"] = callId ? *callId : json::value(nullptr);
-    reply["message"] = errors::kRateLimited;
-    return Frame::envelope(envelope->service, reply);
-}
 constexpr int kMaxIov = 64;
 constexpr std::uint32_t kCloseGraceSeconds = 5;
 
