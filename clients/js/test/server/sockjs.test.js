@@ -3,6 +3,7 @@
 // SockJS session ends) and DataSync, then a server restart with reconnection.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import SockJS from "sockjs-client";
 import { Snorky, Auth, PubSub, Chat, DataSync, DeltaProcessor, ArrayCollection } from "../../src/index.js";
 import { listenersToml, identityToml, pubsubToml, chatToml, datasyncToml, startOrSkip, eventually } from "../support/server.js";
@@ -137,6 +138,52 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
       await backendOf(server).call("pubsub_backend", "publish", { channel: "crash", message: "back" });
       return messages.length > 0;
     }, 8000, "a publication after the crash");
+    snorky.close();
+  });
+}
+
+// A TCP relay in front of the listener that can cut every connection at once: a
+// network loss, while the server stays up and sees its sockets close.
+function relay(targetPort) {
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  const cut = () => sockets.forEach((socket) => socket.destroy());
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ port: server.address().port, cut, close: () => (cut(), server.close()) }),
+    ),
+  );
+}
+
+for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsource"]) {
+  test(`${transport}: after a network loss (every connection cut, the server up) subscriptions still deliver`, async (t) => {
+    const server = await start(t);
+    if (!server) return;
+    const link = await relay(server.listener("sockjs").port);
+    t.after(link.close);
+    const snorky = await connected(
+      new Snorky(`http://127.0.0.1:${link.port}/sockjs`, { pubsub: PubSub }, {
+        WebSocket: forced(transport),
+        reconnect: { initialDelay: 50, maxDelay: 300 },
+      }),
+    );
+    const messages = collect(snorky.services.pubsub, "message");
+    await snorky.services.pubsub.subscribe({ channel: "loss" });
+    link.cut();
+    await eventually(async () => {
+      await backendOf(server).call("pubsub_backend", "publish", { channel: "loss", message: "after" });
+      return messages.some((m) => m.message === "after");
+    }, 8000, "a publication after the loss");
     snorky.close();
   });
 }
