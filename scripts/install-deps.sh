@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libcli11-dev libjwt-dev libhiredis-dev libssl-dev
+  openssl  # the tests make their own certificate authority
   zlib1g-dev  # permessage-deflate
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server curl python3
