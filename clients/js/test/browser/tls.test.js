@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SnorkyServer, repoRoot, pubsubToml } from "../support/server.js";
 import { backendOf } from "../support/clients.js";
 import { launchBrowser } from "../support/browser.js";
+import { selfSignedCertificate } from "../support/certificates.js";
 
 const cleanups = [];
 after(async () => {
@@ -21,14 +22,9 @@ after(async () => {
 test("announcements over https:// and wss:// in Chromium", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "snorky-browser-tls-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const makeCert = (certFile, keyFile) =>
-    execSync(`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost ` +
-      `-addext subjectAltName=DNS:localhost -days 2 -keyout ${keyFile} -out ${certFile}`, { stdio: "ignore" });
-  makeCert(cert, key);
+  const { cert, key } = selfSignedCertificate(dir);
   // A second listener with another key: not pinned, so Chromium must refuse it.
-  makeCert(join(dir, "other.pem"), join(dir, "other.key"));
+  const untrusted = selfSignedCertificate(dir, "other");
   // base64(SHA-256(SubjectPublicKeyInfo)): the form Chromium's switch takes.
   const spki = execSync(`openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | ` +
     `openssl dgst -sha256 -binary | base64`).toString().trim();
@@ -56,8 +52,8 @@ port = 0
 path = "/ws"
 static_dir = ${JSON.stringify(join(repoRoot, "web"))}
 static_follow_symlinks = true
-tls_cert = ${JSON.stringify(join(dir, "other.pem"))}
-tls_key = ${JSON.stringify(join(dir, "other.key"))}
+tls_cert = ${JSON.stringify(untrusted.cert)}
+tls_key = ${JSON.stringify(untrusted.key)}
 
 [[listener]]
 type = "backend"

@@ -3,7 +3,6 @@
 // through the `ca` option only (verification stays on).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,17 +10,14 @@ import WebSocket from "ws";
 import { Snorky, PubSub } from "../../src/index.js";
 import { SnorkyServer, pubsubToml, eventually } from "../support/server.js";
 import { backendOf, collect } from "../support/clients.js";
+import { selfSignedCertificate } from "../support/certificates.js";
 
 let server;
 let dir;
 let ca;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "snorky-js-tls-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2", "-keyout", key, "-out", cert],
-    { stdio: "ignore" });
+  const { cert, key } = selfSignedCertificate(dir);
   ca = readFileSync(cert);
   server = await SnorkyServer.start(`
 [server]
