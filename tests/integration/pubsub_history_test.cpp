@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/clients.hpp"
+#include "support/redis_process.hpp"
 #include "support/server_process.hpp"
 
 using namespace snorky::it;
@@ -178,4 +179,16 @@ TEST_F(PubSubHistory, RecoveryRacesContinuousPublishing) {
     publisher.join();
     // Publishing went on during the drops: some messages had to be recovered.
     EXPECT_GT(replayed.load(), 0) << published.load() << " published";
+}
+
+// The Redis engine keeps no history yet: an operator who asks for it is told
+// at start, not left to find out from clients that never recover.
+TEST(PubSubHistoryOnRedis, IsReportedAsNotKeptAtStart) {
+    if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
+    RedisProcess redis;
+    ServerProcess server(withEngine(basicConfig(true, "", kServices), redis.url()));
+    EXPECT_NE(server.logs().find("service 'history': history_size is set, but the Redis engine keeps no history yet"),
+              std::string::npos)
+        << server.logs();
+    EXPECT_EQ(server.logs().find("service 'pubsub': history_size"), std::string::npos);  // it asked for none
 }
