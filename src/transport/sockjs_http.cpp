@@ -30,25 +30,6 @@ constexpr const char* kTextPlain = "Content-Type: text/plain; charset=UTF-8\r\n"
 constexpr const char* kJavascript = "Content-Type: application/javascript; charset=UTF-8\r\n";
 constexpr std::int64_t kYear = 31536000;
 
-const char* statusText(unsigned status) {
-    switch (status) {
-        case 101: return "Switching Protocols";
-        case 200: return "OK";
-        case 204: return "No Content";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 413: return "Payload Too Large";
-        case 426: return "Upgrade Required";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-    }
-    return "Error";
-}
-
 std::string httpDate(std::time_t when) {
     std::tm tm{};
     gmtime_r(&when, &tm);
@@ -143,7 +124,9 @@ void SockJsHttp::readRequest() {
 void SockJsHttp::answer(unsigned status, std::string_view headers, std::string_view body, bool keepAlive) {
     mode_ = Mode::Answering;
     keepAlive_ = keepAlive;
-    std::string response = "HTTP/1.1 " + std::to_string(status) + " " + statusText(status) + "\r\n";
+    std::string response = "HTTP/1.1 " + std::to_string(status) + " ";
+    response += http::obsolete_reason(http::int_to_status(status));
+    response += "\r\n";
     response += headers;
     if (status != 204) response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     response += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";

@@ -61,22 +61,6 @@ bool allowAbuseLog() {
 
 constexpr int kMaxIov = 64;
 constexpr std::uint32_t kCloseGraceSeconds = 5;
-
-const char* statusText(unsigned status) {
-    switch (status) {
-        case 101: return "Switching Protocols";
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 426: return "Upgrade Required";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-    }
-    return "Error";
-}
 }  // namespace
 
 WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker& worker, std::string remote,
@@ -136,7 +120,9 @@ void WsSession::readRequest() {
 void WsSession::respond(unsigned status, std::string_view body, bool keepAlive, std::string_view extraHeaders,
                         bool omitBody) {
     auto& response = handshake_->response;
-    response = "HTTP/1.1 " + std::to_string(status) + " " + statusText(status) + "\r\n";
+    response = "HTTP/1.1 " + std::to_string(status) + " ";
+    response += http::obsolete_reason(http::int_to_status(status));
+    response += "\r\n";
     response += extraHeaders;
     response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     response += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
