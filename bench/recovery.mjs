@@ -2,25 +2,27 @@
 // with `recover`, all lose their connection at once, M messages are published
 // meanwhile, then all reconnect at once asking for what they missed. Prints
 // the time until every client has its M messages and is live again, and the
-// server's CPU over that interval (utime + stime of its process). Checks what
+// server's CPU over that interval (utime + stime of its process; and
+// redis-server's, given its pid). Checks what
 // it measures: every client gets exactly the M missed messages in order, then
 // one live message. Used by bench/run-recovery.sh.
 // Usage: node recovery.mjs <ws url to subscribe> <ws url to reconnect to>
-//                          <backend url> <backend key> <clients> <missed> <server pid> [payload bytes]
+//                          <backend url> <backend key> <clients> <missed> <server pid> [payload bytes] [redis pid]
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 
 const require = createRequire(new URL("../clients/js/package.json", import.meta.url));
 const WebSocket = require("ws");
-const [firstUrl, againUrl, backendUrl, key, clientsText, missedText, pid, payloadText] = process.argv.slice(2);
+const [firstUrl, againUrl, backendUrl, key, clientsText, missedText, pid, payloadText, redisPid] = process.argv.slice(2);
 const clients = Number(clientsText);
 const missed = Number(missedText);
 const payload = "x".repeat(Number(payloadText || 100));
 const channel = "recovery-bench";
 const ticksPerSecond = 100;  // USER_HZ on Linux
 
-function cpuSeconds() {  // utime + stime of the server, fields 14 and 15 of /proc/<pid>/stat
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+function cpuSeconds(of = pid) {  // utime + stime, fields 14 and 15 of /proc/<pid>/stat
+  if (!of) return 0;
+  const stat = readFileSync(`/proc/${of}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
@@ -67,10 +69,12 @@ await new Promise((r) => setTimeout(r, 1000));  // the server notices the closes
 for (let i = 1; i <= missed; i++) await publish(`${i}:${payload}`);
 
 const cpuBefore = cpuSeconds();
+const redisBefore = cpuSeconds(redisPid);
 const start = process.hrtime.bigint();
 const again = await Promise.all(Array.from({ length: clients }, () => subscribe(againUrl, { since })));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const cpu = cpuSeconds() - cpuBefore;
+const redisCpu = cpuSeconds(redisPid) - redisBefore;
 
 let wrong = 0;
 for (const { data } of again) {
@@ -87,6 +91,6 @@ for (const { socket } of again) socket.terminate();
 
 const result = { clients, missed, payloadBytes: payload.length, seconds: Number(seconds.toFixed(3)),
   serverCpuSeconds: Number(cpu.toFixed(2)), cpuMicrosPerReplayedMessage: Number((cpu * 1e6 / (clients * missed)).toFixed(3)),
-  clientsNotRecoveredExactly: wrong };
+  ...(redisPid ? { redisCpuSeconds: Number(redisCpu.toFixed(2)) } : {}), clientsNotRecoveredExactly: wrong };
 console.log(`RESULT ${JSON.stringify(result)}`);
 if (wrong) process.exit(1);

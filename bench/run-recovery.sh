@@ -3,7 +3,7 @@
 # subscribers with `recover` lose their connections at once, MISSED messages
 # are published, and all reconnect at once asking for what they missed
 # (bench/recovery.mjs). Reports the time until every client is live again and
-# the server CPU spent, per engine:
+# the server CPU spent (and redis-server's), per engine:
 #   memory        one node, in-memory engine
 #   redis         one node, Redis engine (history kept in Redis)
 #   redis-other   Redis engine, clients first on node A, reconnecting to node B
@@ -24,7 +24,7 @@ recover() {  # label, first ready file, second ready file (its server is SERVER_
     echo; echo "== $1: $CLIENTS clients, $MISSED missed messages of $PAYLOAD bytes"
     ulimit -n "$(ulimit -Hn)"
     nice -n "$BENCH_NICE" node "$BENCH_DIR/recovery.mjs" "$(ws_url "$2")" "$(ws_url "$3")" "$(backend_url "$2")" \
-        "$BACKEND_KEY" "$CLIENTS" "$MISSED" "$SERVER_PID" "$PAYLOAD"
+        "$BACKEND_KEY" "$CLIENTS" "$MISSED" "$SERVER_PID" "$PAYLOAD" ${REDIS_PID:-}
 }
 
 ENGINE="" start_server
