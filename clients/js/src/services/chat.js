@@ -1,5 +1,6 @@
 import { RpcService } from "../service.js";
 import { jsonKey } from "../json_key.js";
+import { settleHistory } from "../history.js";
 
 /**
  * Chat connector (protocol.md section 6; the connection needs an identity). Events:
@@ -135,24 +136,16 @@ export class Chat extends RpcService {
   settle_(key, entry, data, recovering) {
     const held = this.waiting_.get(key) ?? [];
     this.waiting_.delete(key);
-    const { channel } = entry;
-    if (data === null || typeof data !== "object" || typeof data.epoch !== "string") {
-      // The service keeps no history (or the server is older than history).
-      entry.position = null;
-      if (recovering) this.emit("recoveryFailed", { channel });
-      for (const message of held) this.handle_(message);
-      return;
-    }
-    entry.position = { offset: Number(data.offset), epoch: data.epoch };
-    if (recovering && data.recovered !== true) this.emit("recoveryFailed", { channel });
-    const listed = Array.isArray(data.messages) && data.recovered !== false ? data.messages : [];
-    for (const message of listed) super.onNotification(message);
-    if (recovering && data.recovered === true) this.emit("recovered", { channel, count: listed.length });
-    const last = listed.reduce((top, m) => (m.offset > top ? m.offset : top), entry.position.offset);
-    entry.position.offset = last;
-    for (const message of held) {
-      if (message.type !== "message" || typeof message.offset !== "number" || message.offset > last) this.handle_(message);
-    }
+    settleHistory(this, {
+      channel: entry.channel,
+      entry,
+      data,
+      held,
+      recovering,
+      listedOf: (answer) => (Array.isArray(answer.messages) && answer.recovered !== false ? answer.messages : []),
+      emitListed: (message) => super.onNotification(message),
+      handle: (message) => this.handle_(message),
+    });
   }
 
   setMembers_(channel, members) {
