@@ -40,17 +40,6 @@ RecoveryOutcome recoveryOf(const HistoryRead& read, const std::optional<SincePos
     return outcome;
 }
 
-void StreamReceiver::deliver(Client& client, const FramePtr& frame, const Origin& origin, FramePtr& numbered) {
-    if (mode_ == Mode::Pending) {
-        held_.push_back(HistoryEntry{origin.offset, frame});
-    } else if (mode_ == Mode::Plain || origin.offset == 0) {
-        client.send(frame);
-    } else {
-        if (!numbered) numbered = withOffset(frame, origin.offset);
-        client.send(numbered);
-    }
-}
-
 void StreamReceiver::abandon(Client& client) {
     std::vector<HistoryEntry> held = std::move(held_);
     held_.clear();

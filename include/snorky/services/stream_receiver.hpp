@@ -66,8 +66,18 @@ public:
 
     // One delivery to this receiver's client. `numbered` is the frame with
     // its offset, shared by every receiver of the delivery: built by the
-    // first one that needs it (at most two frames per message).
-    void deliver(Client& client, const FramePtr& frame, const Origin& origin, FramePtr& numbered);
+    // first one that needs it (at most two frames per message). Inline: it
+    // runs once per receiver of every fan-out.
+    void deliver(Client& client, const FramePtr& frame, const Origin& origin, FramePtr& numbered) {
+        if (mode_ == Mode::Pending) {
+            held_.push_back(HistoryEntry{origin.offset, frame});
+        } else if (mode_ == Mode::Plain || origin.offset == 0) {
+            client.send(frame);
+        } else {
+            if (!numbered) numbered = withOffset(frame, origin.offset);
+            client.send(numbered);
+        }
+    }
     // The read could not be made: the original protocol again, what was held sent as it came.
     void abandon(Client& client);
     // The answer is sent and covers every offset up to `upTo`: what was held
