@@ -17,6 +17,8 @@ TlsSocket::TlsSocket(boost::asio::ip::tcp::socket& socket, std::shared_ptr<boost
         ERR_clear_error();
         throw std::bad_alloc();
     }
+    // OpenSSL's socket BIO writes with write(): a peer gone away raises
+    // SIGPIPE, which the server ignores (src/transport/server.cpp).
     SSL_set_accept_state(ssl_);
     // Writes go out record by record from the session's queue, whose joined
     // copy may be rebuilt elsewhere before a retry.

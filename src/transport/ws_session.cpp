@@ -543,8 +543,9 @@ void WsSession::onTlsReadable() {
             case TlsSocket::Status::WantWrite:
                 return waitTlsReadable(result.status == TlsSocket::Status::WantWrite);
             case TlsSocket::Status::Closed:  // close_notify: like end of stream on ws://
+                return terminate();
             case TlsSocket::Status::Failed:
-                SNORKY_LOG(Debug, "TLS connection " << remoteAddress() << " ended: " << tls_->errorCode().message());
+                SNORKY_LOG(Debug, "TLS connection " << remoteAddress() << " failed: " << tls_->errorCode().message());
                 return terminate();
         }
     }
