@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +16,7 @@
 #include "snorky/protocol/errors.hpp"
 #include "snorky/protocol/utf8.hpp"
 #include "transport/rate_limited_reply.hpp"
+#include "transport/tls_socket.hpp"
 #include "transport/upgrade_request.hpp"
 #include "transport/ws_listener.hpp"
 
@@ -35,18 +35,6 @@ struct Handshake {
     ConnectionLimits::Slot slot;  // max_handshakes: given back with the handshake
 };
 
-// A wss:// connection's OpenSSL state over the session's socket. The read
-// buffer is the session's own: an asynchronous TLS read may complete after
-// other sessions of the worker have run, so the worker's shared buffer would
-// not do.
-struct TlsStream {
-    TlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<asio::ssl::context> context)
-        : context(std::move(context)), stream(socket, *this->context) {}
-    std::shared_ptr<asio::ssl::context> context;  // the certificate this connection was accepted with
-    asio::ssl::stream<asio::ip::tcp::socket&> stream;
-    std::array<std::uint8_t, 4096> buffer;
-};
-
 namespace {
 log::RateLimit slowConsumerLog;
 std::mutex slowConsumerLogLock;
@@ -60,6 +48,11 @@ bool allowAbuseLog() {
 }
 
 constexpr int kMaxIov = 64;
+// wss://: queued frames are joined into one record's worth of plaintext
+// (16 KB, TLS's largest record) so that a burst of small frames leaves in
+// few records and send()s; the buffer is the thread's, not the connection's.
+constexpr std::size_t kTlsChunk = 16 * 1024;
+thread_local std::array<char, kTlsChunk> tlsChunk;
 constexpr std::uint32_t kCloseGraceSeconds = 5;
 }  // namespace
 
@@ -70,12 +63,12 @@ WsSession::WsSession(asio::ip::tcp::socket socket, WsListener& listener, Worker&
       listener_(listener),
       worker_(worker),
       handshake_(std::make_unique<Handshake>(worker.ioc(), std::move(handshakeSlot))) {
-    if (tls) tls_ = std::make_unique<TlsStream>(socket_, std::move(tls));
+    if (tls) tls_ = std::make_unique<TlsSocket>(socket_, std::move(tls));
 }
 
 template <class F>
 void WsSession::withStream(F&& f) {
-    if (tls_) f(tls_->stream);
+    if (tls_) f(*tls_);
     else f(socket_);
 }
 
@@ -92,7 +85,7 @@ void WsSession::start() {
     if (!tls_) return readRequest();
     // The handshake timeout covers the TLS handshake too: a peer stalling in
     // it is cut off like one stalling in its HTTP request.
-    tls_->stream.async_handshake(asio::ssl::stream_base::server, [self = self()](const boost::system::error_code& ec) {
+    tls_->async_handshake([self = self()](const boost::system::error_code& ec) {
         if (self->state_ != State::Handshake) return;
         if (ec) {
             SNORKY_LOG(Debug, "TLS handshake with " << self->remoteAddress() << " failed: " << ec.message());
@@ -131,6 +124,7 @@ void WsSession::respond(unsigned status, std::string_view body, bool keepAlive, 
         asio::async_write(stream, asio::buffer(response), [self = self(), keepAlive](const boost::system::error_code& ec, std::size_t) {
             if (self->state_ != State::Handshake) return;
             if (ec || !keepAlive) {
+                if (self->tls_ && !ec) self->tls_->shutdown();
                 boost::system::error_code ignored;
                 self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
                 return self->terminate();
@@ -228,7 +222,14 @@ void WsSession::accept(std::string_view key, json::value identity, std::string_v
 // ---------------------------------------------------------------- reading
 
 void WsSession::waitReadable() {
-    if (tls_) return readTls();
+    if (tls_) {
+        // Bytes OpenSSL already decrypted would never make the socket readable.
+        if (tls_->pending())
+            return asio::post(worker_.ioc(), [self = self()] {
+                if (self->state_ != State::Closed) self->onTlsReadable();
+            });
+        return waitTlsReadable(false);
+    }
     socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = self()](const boost::system::error_code& ec) {
         if (self->state_ == State::Closed) return;
         if (ec) return self->terminate();
@@ -418,8 +419,29 @@ void WsSession::queue(const FramePtr& message) {
 void WsSession::flush() {
     dirty_ = false;
     if (writing_ || state_ == State::Closed) return;
-    if (tls_) return flushTls();
+    Flushed flushed = tls_ ? writeTls() : writePlain();
+    if (flushed == Flushed::Failed) return terminate();
+    if (flushed != Flushed::All) {
+        if (outHead_ > 64) {  // keep the vector from growing by its dead prefix
+            out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outHead_));
+            outHead_ = 0;
+        }
+        return waitWritable(flushed == Flushed::WaitReadable);
+    }
+    out_.clear();
+    outHead_ = 0;
+    if (out_.capacity() > 16) out_.shrink_to_fit();
+    if (state_ == State::Closing && !shutdownSent_) {
+        shutdownSent_ = true;  // our close frame is out: half-close and wait for the peer's
+        if (tls_) tls_->shutdown();
+        boost::system::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
+}
+
+WsSession::Flushed WsSession::writePlain() {
     std::size_t frames = 0;
+    Flushed flushed = Flushed::All;
     while (outHead_ < out_.size()) {
         iovec iov[kMaxIov];
         int count = 0;
@@ -437,46 +459,45 @@ void WsSession::flush() {
         ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            return terminate();
-        }
-        std::size_t left = static_cast<std::size_t>(sent);
-        while (left > 0) {
-            std::size_t size = out_[outHead_]->wire().size();
-            std::size_t remaining = size - headOffset_;
-            if (left < remaining) {
-                headOffset_ += left;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                flushed = Flushed::WaitWritable;
                 break;
             }
-            left -= remaining;
-            queuedBytes_ -= size;
-            out_[outHead_++].reset();
-            headOffset_ = 0;
-            ++frames;
+            flushed = Flushed::Failed;
+            break;
         }
-        if (static_cast<std::size_t>(sent) < requested) break;  // kernel buffer full
+        frames += advance(static_cast<std::size_t>(sent));
+        if (static_cast<std::size_t>(sent) < requested) {  // kernel buffer full
+            flushed = Flushed::WaitWritable;
+            break;
+        }
     }
     worker_.countFrames(frames);
-    if (outHead_ < out_.size()) {
-        if (outHead_ > 64) {  // keep the vector from growing by its dead prefix
-            out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outHead_));
-            outHead_ = 0;
-        }
-        return waitWritable();
-    }
-    out_.clear();
-    outHead_ = 0;
-    if (out_.capacity() > 16) out_.shrink_to_fit();
-    if (state_ == State::Closing && !shutdownSent_) {
-        shutdownSent_ = true;  // our close frame is out: half-close and wait for the peer's
-        boost::system::error_code ignored;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    }
+    return flushed;
 }
 
-void WsSession::waitWritable() {
+std::size_t WsSession::advance(std::size_t bytes) {
+    std::size_t frames = 0;
+    while (bytes > 0) {
+        std::size_t size = out_[outHead_]->wire().size();
+        std::size_t remaining = size - headOffset_;
+        if (bytes < remaining) {
+            headOffset_ += bytes;
+            break;
+        }
+        bytes -= remaining;
+        queuedBytes_ -= size;
+        out_[outHead_++].reset();
+        headOffset_ = 0;
+        ++frames;
+    }
+    return frames;
+}
+
+void WsSession::waitWritable(bool readable) {
     writing_ = true;
-    socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = self()](const boost::system::error_code& ec) {
+    socket_.async_wait(readable ? asio::ip::tcp::socket::wait_read : asio::ip::tcp::socket::wait_write,
+                       [self = self()](const boost::system::error_code& ec) {
         self->writing_ = false;
         if (self->state_ == State::Closed) return;
         if (ec) return self->terminate();
@@ -487,48 +508,82 @@ void WsSession::waitWritable() {
 
 // ---------------------------------------------------------------- TLS
 
-void WsSession::readTls() {
-    tls_->stream.async_read_some(asio::buffer(tls_->buffer), [self = self()](const boost::system::error_code& ec, std::size_t n) {
-        if (self->state_ == State::Closed) return;
-        if (ec) return self->terminate();
-        self->lastSeen_ = self->worker_.now();
-        self->pingOutstanding_ = false;
-        self->consume(self->tls_->buffer.data(), n);
-        if (self->state_ != State::Closed) self->readTls();
-    });
+void WsSession::waitTlsReadable(bool writable) {
+    tls_->wait(writable ? TlsSocket::Status::WantWrite : TlsSocket::Status::WantRead,
+               [self = self()](const boost::system::error_code& ec) {
+                   if (self->state_ == State::Closed) return;
+                   if (ec) return self->terminate();
+                   self->onTlsReadable();
+               });
 }
 
-// One write of everything queued; frames queued meanwhile go in the next.
-// The batch keeps its frames alive until OpenSSL has taken them. Several
-// frames are joined first: the TLS stream encrypts one buffer per record and
-// write, so joined they leave in few records and one send().
-void WsSession::flushTls() {
-    if (outHead_ < out_.size()) {
-        std::vector<FramePtr> batch(out_.begin() + static_cast<std::ptrdiff_t>(outHead_), out_.end());
-        out_.clear();
-        outHead_ = headOffset_ = 0;
-        auto joined = std::make_shared<std::string>();
-        if (batch.size() > 1)
-            for (const FramePtr& frame : batch) joined->append(frame->wire());
-        asio::const_buffer buffer = batch.size() > 1 ? asio::buffer(*joined) : asio::buffer(batch.front()->wire());
-        writing_ = true;
-        asio::async_write(tls_->stream, buffer, [self = self(), batch = std::move(batch), joined](const boost::system::error_code& ec, std::size_t) {
-            self->writing_ = false;
-            if (self->state_ == State::Closed) return;
-            if (ec) return self->terminate();
-            for (const FramePtr& frame : batch) self->queuedBytes_ -= std::min(self->queuedBytes_, frame->wire().size());
-            self->worker_.countFrames(batch.size());
-            self->worker_.publishCounts();
-            self->flushTls();
-        });
-        return;
+// Decrypts into the worker's read buffer (nothing of it outlives this call),
+// a few buffers' worth per turn so that one busy client does not starve the
+// others of the worker.
+void WsSession::onTlsReadable() {
+    std::uint8_t* buffer = worker_.readBuffer();
+    for (int round = 0; round < 4; ++round) {
+        std::size_t filled = 0;
+        TlsSocket::Result result{TlsSocket::Status::Done};
+        while (filled < Worker::kReadBufferSize) {
+            result = tls_->read(buffer + filled, Worker::kReadBufferSize - filled);
+            if (result.status != TlsSocket::Status::Done) break;
+            filled += result.bytes;
+        }
+        if (filled > 0) {
+            lastSeen_ = worker_.now();
+            pingOutstanding_ = false;  // any traffic proves the peer alive
+            consume(buffer, filled);
+            if (state_ == State::Closed) return;
+        }
+        switch (result.status) {
+            case TlsSocket::Status::Done:
+                continue;  // the buffer filled up: there may be more
+            case TlsSocket::Status::WantRead:
+            case TlsSocket::Status::WantWrite:
+                return waitTlsReadable(result.status == TlsSocket::Status::WantWrite);
+            case TlsSocket::Status::Closed:  // close_notify: like end of stream on ws://
+                return terminate();
+            case TlsSocket::Status::Failed:
+                SNORKY_LOG(Debug, "TLS connection " << remoteAddress() << " failed: " << tls_->errorCode().message());
+                return terminate();
+        }
     }
-    if (out_.capacity() > 16) out_.shrink_to_fit();
-    if (state_ == State::Closing && !shutdownSent_) {
-        shutdownSent_ = true;  // our close frame is out: half-close and wait for the peer's
-        boost::system::error_code ignored;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    waitReadable();
+}
+
+// The head frame's unsent rest, joined with the frames after it up to one
+// record's worth. A retry after WantWrite rebuilds the same bytes or more
+// (frames are only appended meanwhile), which OpenSSL accepts in a moved
+// buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
+WsSession::Flushed WsSession::writeTls() {
+    std::size_t frames = 0;
+    Flushed flushed = Flushed::All;
+    while (outHead_ < out_.size()) {
+        std::string_view chunk = out_[outHead_]->wire().substr(headOffset_);
+        if (chunk.size() < kTlsChunk && outHead_ + 1 < out_.size()) {
+            std::size_t size = 0;
+            for (std::size_t i = outHead_; i < out_.size() && size < kTlsChunk; ++i) {
+                std::string_view wire = out_[i]->wire();
+                if (i == outHead_) wire.remove_prefix(headOffset_);
+                std::size_t take = std::min(wire.size(), kTlsChunk - size);
+                std::copy_n(wire.data(), take, tlsChunk.data() + size);
+                size += take;
+            }
+            chunk = std::string_view(tlsChunk.data(), size);
+        }
+        TlsSocket::Result result = tls_->write(chunk.data(), chunk.size());
+        if (result.status == TlsSocket::Status::Done) {
+            frames += advance(result.bytes);
+            continue;
+        }
+        if (result.status == TlsSocket::Status::WantWrite) flushed = Flushed::WaitWritable;
+        else if (result.status == TlsSocket::Status::WantRead) flushed = Flushed::WaitReadable;
+        else flushed = Flushed::Failed;
+        break;
     }
+    worker_.countFrames(frames);
+    return flushed;
 }
 
 // ---------------------------------------------------------------- lifetime

@@ -22,7 +22,7 @@ namespace snorky {
 
 class WsListener;
 struct Handshake;
-struct TlsStream;
+class TlsSocket;
 
 class WsSession final : public Client {
 public:
@@ -65,17 +65,23 @@ private:
     bool handleFrame(const ws::FrameHeader& header, std::uint8_t* payload);
     bool receiveText(std::string_view text, bool compressed);
     bool admitMessage(std::string_view text);
-    void waitWritable();
+    // What a flush left: all sent, or waiting for the socket (TLS may need
+    // it readable to go on writing), or the connection failed.
+    enum class Flushed : std::uint8_t { All, WaitWritable, WaitReadable, Failed };
+    Flushed writePlain();
+    std::size_t advance(std::size_t bytes);  // drops what the socket took; frames completed
+    void waitWritable(bool readable);
     void terminate();
-    // wss://: reads and writes go through OpenSSL (Asio's ssl stream).
-    void readTls();
-    void flushTls();
+    // wss://: reads and writes go through OpenSSL on the socket (TlsSocket).
+    void waitTlsReadable(bool writable);
+    void onTlsReadable();
+    Flushed writeTls();
 
     boost::asio::ip::tcp::socket socket_;
     WsListener& listener_;
     Worker& worker_;
     std::unique_ptr<Handshake> handshake_;  // only until the upgrade
-    std::unique_ptr<TlsStream> tls_;        // wss:// only
+    std::unique_ptr<TlsSocket> tls_;        // wss:// only
     ConnectionLimits::Slot addressSlot_;    // max_connections_per_ip
     RateLimiter rateLimiter_;
 
