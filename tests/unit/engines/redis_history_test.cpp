@@ -41,19 +41,23 @@ std::string entry(std::uint64_t offset, const std::string& payload) {
 }  // namespace
 
 TEST(RedisChannelHeader, PlainAndNumbered) {
-    auto plain = parseChannelHeader(kNode + " {\"a\":1}", kId);
+    // The header views the message: keep it alive.
+    const std::string plainMessage = kNode + " {\"a\":1}";
+    auto plain = parseChannelHeader(plainMessage, kId);
     ASSERT_TRUE(plain);
     EXPECT_EQ(plain->node, kNode);
     EXPECT_EQ(plain->offset, 0u);
     EXPECT_EQ(plain->payload, "{\"a\":1}");
 
-    auto numbered = parseChannelHeader(kNode + "@17#42 {\"b\": 2}", kId);
+    const std::string numberedMessage = kNode + "@17#42 {\"b\": 2}";
+    auto numbered = parseChannelHeader(numberedMessage, kId);
     ASSERT_TRUE(numbered);
     EXPECT_EQ(numbered->seq, 17u);
     EXPECT_EQ(numbered->offset, 42u);
     EXPECT_EQ(numbered->payload, "{\"b\": 2}");  // spaces in the payload are the payload's
 
-    EXPECT_EQ(parseChannelHeader(kNode + "@1#1 ", kId)->payload, "");
+    const std::string empty = kNode + "@1#1 ";
+    EXPECT_EQ(parseChannelHeader(empty, kId)->payload, "");
 }
 
 TEST(RedisChannelHeader, MalformedIsRefused) {
