@@ -360,3 +360,23 @@ TEST_F(PubSubHistoryOnRedis, BackendHistoryReadsTheSharedStream) {
     }
     EXPECT_EQ(redis().command({"XLEN", stream}), "5");
 }
+
+// A Redis user without scripting: the node says so at start and serves as
+// without history (answer null, messages without offset), nothing breaks.
+TEST(PubSubHistoryOnRedisWithoutScripting, ServesWithoutHistory) {
+    if (!RedisProcess::available()) GTEST_SKIP() << "redis-server is not installed";
+    RedisProcess redis;
+    redis.command({"ACL", "SETUSER", "noscript", "on", ">pw", "~*", "&*", "+@all", "-@scripting"});
+    ServerProcess node(
+        withEngine(basicConfig(true, "", kServices), "redis://noscript:pw@127.0.0.1:" + std::to_string(redis.port())));
+    EXPECT_NE(node.logs().find("SCRIPT LOAD refused"), std::string::npos) << node.logs();
+    WsClient client(node.frontendPort());
+    json::value answer = client.request("history", "subscribe", {{"channel", "news"}, {"recover", true}});
+    EXPECT_EQ(answer.at("data"), nullptr) << answer;
+    ASSERT_EQ(backendCall(node.backendPort(), "history_backend", "publish", {{"channel", "news"}, {"message", 1}})
+                  .at("type"),
+              "response");
+    json::value message = client.expectMessage();
+    EXPECT_EQ(message.at("message"), 1);
+    EXPECT_FALSE(message.as_object().contains("offset"));
+}
