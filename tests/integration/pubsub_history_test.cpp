@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -359,6 +360,24 @@ TEST_F(PubSubHistoryOnRedis, BackendHistoryReadsTheSharedStream) {
         EXPECT_LE(ttl, 60000) << key;
     }
     EXPECT_EQ(redis().command({"XLEN", stream}), "5");
+}
+
+// An operator's SCRIPT FLUSH: the next history publish meets NOSCRIPT (lost,
+// like any message of an outage); the node reconnects, loads the script
+// again, and numbered messages flow on.
+TEST_F(PubSubHistoryOnRedis, ScriptFlushIsSurvived) {
+    auto client = connect();
+    ASSERT_EQ(client->request("history", "subscribe", {{"channel", "news"}, {"recover", true}}).at("type"), "response");
+    redis().command({"SCRIPT", "FLUSH"});
+    std::optional<json::value> numbered;
+    ASSERT_TRUE(waitUntil([&] {
+        publish("news", "again");
+        while (auto envelope = client->receive(std::chrono::milliseconds(50)))
+            if (envelope->at("message").as_object().contains("offset")) numbered = envelope->at("message");
+        return numbered.has_value();
+    }));
+    EXPECT_NE(a().logs().find("the history script is gone from Redis"), std::string::npos) << a().logs();
+    EXPECT_EQ(numbered->at("message"), "again");
 }
 
 // A Redis user without scripting: the node says so at start and serves as
