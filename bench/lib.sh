@@ -4,6 +4,7 @@
 #   BUILD_DIR   build tree (default <repo>/build-bench, RelWithDebInfo)
 #   SNORKY      server binary (default $BUILD_DIR/snorky); SNORKY_BENCH, SEND_FLOOR likewise
 #   THREADS     server I/O threads (default 2)
+#   WS_OPTIONS, PUBSUB_OPTIONS  extra TOML lines for the websocket listener / the pubsub service
 #   PROFILE     a folder: record each run's server with `perf record -e cpu-clock -g`
 #               and write perf-<label>.txt (top symbols, with and without children) there
 #   BENCH_NICE  niceness of the server and the generator (default -10 when root, else 0):
@@ -85,6 +86,7 @@ name = "pubsub"
 type = "pubsub"
 registry = "frontend"
 client_publish = $client_publish
+${PUBSUB_OPTIONS:-}
 
 [[service]]
 name = "pubsub_backend"

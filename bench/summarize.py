@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Turns the RESULT lines of snorky-bench runs (stdin) into a Markdown table.
-Usage: summarize.py idle|fanout < output"""
+Usage: summarize.py idle|fanout|ratios < output"""
 import json
 import sys
 
@@ -40,5 +40,21 @@ def fanout(results):
         print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
+def ratios(results):
+    """Runs labelled group/variant: server CPU per delivery of each variant as
+    a multiple of the group's first run (e.g. history kept vs off)."""
+    print("| group | variant | server ns/delivery | x first variant | delivered |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    base = {}
+    for r in results:
+        group, _, variant = r["label"].rpartition("/")
+        ns = r.get("server_ns_per_delivery", 0)
+        base.setdefault(group, ns)
+        expected = r.get("expected_deliveries", 0)
+        delivered = f"{100.0 * r['deliveries'] / expected:.1f}%" if expected else "-"
+        multiple = f"{ns / base[group]:.2f}" if base[group] else "-"
+        print(f"| {group} | {variant} | {ns:.0f} | {multiple} | {delivered} |")
+
+
 if __name__ == "__main__":
-    {"idle": idle, "fanout": fanout}[sys.argv[1]](list(rows(sys.stdin)))
+    {"idle": idle, "fanout": fanout, "ratios": ratios}[sys.argv[1]](list(rows(sys.stdin)))

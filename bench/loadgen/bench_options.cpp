@@ -88,6 +88,7 @@ BenchOptions parseOptions(int argc, char** argv) {
     app.add_option("--payload", o.payload, "padding bytes per published message")->capture_default_str();
     app.add_flag("--json-payload", o.jsonPayload, "padding as an array of JSON rows (realistic to compress)");
     app.add_flag("--deflate", o.deflate, "subscribers offer permessage-deflate (RFC 7692)");
+    app.add_flag("--recover", o.recover, "subscribers subscribe with recover: true (history offsets on messages)");
     app.add_option("--drain", o.drain, "seconds to wait for deliveries after publishing")->capture_default_str();
     app.add_option("--seed", o.seed, "random seed")->capture_default_str();
     app.add_option("--server-pid", o.serverPid, "read this process's CPU time and RSS from /proc");

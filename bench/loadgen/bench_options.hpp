@@ -39,6 +39,7 @@ struct BenchOptions {
     std::uint32_t payload = 16;       // padding bytes in each published message
     bool jsonPayload = false;         // the padding as JSON rows (compresses like real data), not 'x's
     bool deflate = false;             // subscribers offer permessage-deflate and inflate what comes compressed
+    bool recover = false;             // subscribers subscribe with `recover` (history: messages carry offsets)
     double drain = 2;                 // seconds to wait for deliveries after the last publish
     std::uint64_t seed = 1;
 

@@ -235,7 +235,8 @@ long SubscriberWorker::consume(std::uint32_t slot, const char* data, std::size_t
             conns_[slot].state = State::Subscribing;
             std::string body = "{\"service\":\"" + options_.service +
                                "\",\"message\":{\"command\":\"subscribe\",\"params\":{\"channel\":\"" +
-                               channelName((first_ + slot) % options_.channels) + "\"},\"callId\":1}}";
+                               channelName((first_ + slot) % options_.channels) + "\"" +
+                               (options_.recover ? ",\"recover\":true" : "") + "},\"callId\":1}}";
             std::string frame;
             appendClientFrame(frame, opcode::kText, body, maskSeed_);
             send(slot, std::move(frame));

@@ -264,6 +264,10 @@ void addChat(ServiceFactory& factory) {
         options.maxChannelsPerClient = size(o, "max_channels_per_client", options.maxChannelsPerClient);
         options.maxBodyBytes = size(o, "max_body_bytes", options.maxBodyBytes);
         options.presenceTtl = std::chrono::seconds(o.integer("presence_ttl", options.presenceTtl.count() / 1000, 3, 86400));
+        // Messages kept per channel for joins that ask (docs/history.md); pubsub's bounds.
+        options.history.size = static_cast<std::size_t>(o.integer("history_size", 0, 0, kMaxHistorySize));
+        options.history.ttl =
+            std::chrono::seconds(o.integer("history_ttl", options.history.ttl.count(), 1, kMaxHistoryTtl));
         return std::make_shared<ChatService>(name, options);
     });
 }

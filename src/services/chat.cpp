@@ -34,6 +34,19 @@ public:
         return entry;
     }
 };
+
+// A held chat message as a join's answer lists it: the notification as it
+// was sent, with its offset.
+json::object messageOf(const HistoryEntry& entry) {
+    json::error_code ec;
+    json::value envelope = json::parse(entry.frame->payload(), ec);
+    json::object message;
+    if (!ec && envelope.is_object())
+        if (const json::value* notification = envelope.as_object().if_contains("message"))
+            if (notification->is_object()) message = notification->as_object();
+    message["offset"] = entry.offset;
+    return message;
+}
 }  // namespace
 
 ChatService::ChatService(std::string name, Options options)
@@ -44,7 +57,10 @@ ChatService::ChatService(std::string name, Options options)
       presencePayloadPrefix_("{\"service\":" + json::serialize(json::string(this->name())) +
                              ",\"message\":{\"type\":\"presence\""),
       presence_("chat:" + this->name() + ":presence:", options.presenceTtl, std::make_unique<ChatPresenceLayout>()) {
-    asyncCommand("join", {required("channel")}, &ChatService::join);
+    asyncCommand("join",
+                 {required("channel"), optional("history", ParamType::Integer), optional("recover", ParamType::Boolean),
+                  optional("since", ParamType::Object)},
+                 &ChatService::join);
     command("leave", {required("channel")}, &ChatService::leave);
     command("send", {required("channel"), required("body")}, &ChatService::sendMessage);
     command("read", {required("channel")}, &ChatService::markRead);
@@ -68,6 +84,15 @@ void ChatService::onAttach() {
 
 void ChatService::join(const RequestPtr& req) {
     const ClientPtr& client = authenticated(*req);
+    // History params are checked before anything else, so that bad ones touch no state.
+    auto since = parseSince(req->param("since"));
+    const json::value& history = req->param("history");
+    if (!history.is_null()) {
+        std::int64_t count = *exactInteger(history);
+        if (since || count < 0 || count > kMaxJoinHistory) throw RpcError(errors::kInvalidParams);
+    }
+    bool wantsHistory =
+        since || !history.is_null() || (req->param("recover").is_bool() && req->param("recover").as_bool());
     std::string key = canonicalJson(req->param("channel"));
     auto& held = clientChannels_[client.get()];
     bool already = std::any_of(held.begin(), held.end(), [&](const Joined& j) { return j.channelKey == key; });
@@ -79,9 +104,15 @@ void ChatService::join(const RequestPtr& req) {
     std::string identityKey = canonicalJson(client->identity());
     bool newHere = addConnection(channel, key, identityKey, client);
     held.push_back(Joined{key, identityKey});
+    // Without history asked for (or kept) the answer is the original one.
+    std::uint64_t ticket = 0;
+    if (wantsHistory && options_.history.size > 0) {
+        ticket = ++tickets_;
+        connectionOf(key, identityKey, client.get())->receiver.hold(ticket);  // from now on: stream_receiver.hpp
+    }
     // The other nodes' members decide the announcement and the reply.
-    presence_.read(key, [this, req, key, identityKey, newHere](bool, const ClusterPresence::Members& others) {
-        onJoinRead(req, key, identityKey, newHere, others);
+    presence_.read(key, [this, req, key, identityKey, newHere, ticket](bool, const ClusterPresence::Members& others) {
+        onJoinRead(req, key, identityKey, newHere, ticket, others);
     });
 }
 
@@ -104,12 +135,12 @@ bool ChatService::addConnection(Channel& channel, const std::string& key, const 
         node().broker().subscribe(readTopic(key, identityKey), this);
         presence_.set(key, identityKey, client->identity());  // before the join's read, which then includes it
     }
-    member->second.connections.push_back(client);
+    member->second.connections.push_back(Connection{client, {}});
     return newHere;
 }
 
 void ChatService::onJoinRead(const RequestPtr& req, const std::string& key, const std::string& identityKey,
-                             bool newHere, const ClusterPresence::Members& others) {
+                             bool newHere, std::uint64_t ticket, const ClusterPresence::Members& others) {
     auto channelIt = channels_.find(key);
     if (channelIt == channels_.end()) return req->reject(errors::kNotJoined);  // left meanwhile
     Channel& channel = channelIt->second;
@@ -122,7 +153,61 @@ void ChatService::onJoinRead(const RequestPtr& req, const std::string& key, cons
     json::array members;
     members.reserve(everyone.size());
     for (auto& [k, identity] : everyone) members.push_back(std::move(identity));
-    req->resolve(json::object{{"members", std::move(members)}});
+    json::object answer{{"members", std::move(members)}};
+    if (ticket == 0) return req->resolve(std::move(answer));
+    auto since = parseSince(req->param("since"));
+    std::optional<std::uint64_t> after;
+    std::size_t limit = 0;  // recover alone: the position only
+    if (since) {
+        after = since->offset;
+        limit = options_.history.size;
+    } else if (!req->param("history").is_null()) {
+        limit = std::min(static_cast<std::size_t>(*exactInteger(req->param("history"))), options_.history.size);
+    }
+    // The engine answers before Broker::close() returns, so before this service is destroyed.
+    node().broker().readHistory(
+        topicFor(key), options_.history, after, limit,
+        [this, req, key, identityKey, ticket, answer = std::move(answer)](std::optional<HistoryRead> read) mutable {
+            finishJoin(req, key, identityKey, ticket, std::move(answer), std::move(read));
+        });
+}
+
+void ChatService::finishJoin(const RequestPtr& req, const std::string& key, const std::string& identityKey,
+                             std::uint64_t ticket, json::object answer, std::optional<HistoryRead> read) {
+    Connection* connection = connectionOf(key, identityKey, req->client().get());
+    if (!connection) return req->reject(errors::kNotJoined);  // left (or gone) meanwhile
+    // Left and joined again meanwhile: that join answers with the history.
+    if (!connection->receiver.awaits(ticket)) return req->resolve(std::move(answer));
+    Client& client = *req->client();
+    if (!read) {
+        // The engine could not say: as without history, the original answer.
+        req->resolve(std::move(answer));
+        return connection->receiver.abandon(client);
+    }
+    auto since = parseSince(req->param("since"));
+    RecoveryOutcome outcome = recoveryOf(*read, since);
+    if (outcome.recovered) answer["recovered"] = *outcome.recovered;
+    if (outcome.replay && (since || !req->param("history").is_null())) {
+        json::array messages;
+        messages.reserve(read->entries.size());
+        for (const HistoryEntry& entry : read->entries) messages.push_back(messageOf(entry));
+        answer["messages"] = std::move(messages);
+    }
+    answer["offset"] = outcome.upTo;
+    answer["epoch"] = read->position.epoch;
+    req->resolve(std::move(answer));
+    connection->receiver.release(client, outcome.upTo);
+}
+
+ChatService::Connection* ChatService::connectionOf(const std::string& key, const std::string& identityKey,
+                                                   const Client* client) {
+    auto channel = channels_.find(key);
+    if (channel == channels_.end()) return nullptr;
+    auto member = channel->second.members.find(identityKey);
+    if (member == channel->second.members.end()) return nullptr;
+    for (Connection& connection : member->second.connections)
+        if (connection.client.get() == client) return &connection;
+    return nullptr;
 }
 
 void ChatService::leave(Request& req) {
@@ -147,7 +232,11 @@ void ChatService::sendMessage(Request& req) {
     message["body"] = req.param("body");
     message["timestamp"] = timestamp(wallNow());
     // Serialized once; the sender's connections receive it too.
-    node().broker().publish(topicFor(it->channelKey), frame(message), req.client().get());
+    if (options_.history.size > 0)
+        node().broker().publishWithHistory(topicFor(it->channelKey), frame(message), req.client().get(),
+                                           options_.history);
+    else
+        node().broker().publish(topicFor(it->channelKey), frame(message), req.client().get());
 }
 
 void ChatService::markRead(Request& req) {
@@ -186,7 +275,7 @@ std::size_t ChatService::memberCount(const json::value& channel) const {
 
 bool ChatService::isSenderOf(const Member& member, const Origin& origin) {
     return std::any_of(member.connections.begin(), member.connections.end(),
-                       [&](const ClientPtr& connection) { return origin.isSender(connection.get()); });
+                       [&](const Connection& connection) { return origin.isSender(connection.client.get()); });
 }
 
 std::vector<ChatService::Joined>::iterator ChatService::joined(Request& req, const std::string& key) {
@@ -219,10 +308,12 @@ void ChatService::publishPresence(const std::string& key, const json::value& cha
 void ChatService::onGone(const std::string& key, const std::string& identityKey) {
     auto it = channels_.find(key);
     if (it == channels_.end()) return;
-    const Channel& channel = it->second;
+    Channel& channel = it->second;
     FramePtr shared = frame(presenceMessage(channel.value, json::parse(identityKey), "left"));
-    for (const auto& [k, member] : channel.members)
-        for (const ClientPtr& connection : member.connections) connection->send(shared);
+    FramePtr unused;  // a presence has no offset
+    for (auto& [k, member] : channel.members)
+        for (Connection& connection : member.connections)
+            connection.receiver.deliver(*connection.client, shared, Origin{}, unused);
 }
 
 void ChatService::announceLeft(const std::string& channelKey, const json::value& channelValue,
@@ -245,7 +336,9 @@ void ChatService::leaveChannel(const ClientPtr& client, const Joined& joined) {
     auto memberIt = channel.members.find(joined.identityKey);
     if (memberIt == channel.members.end()) return;
     auto& connections = memberIt->second.connections;
-    connections.erase(std::remove(connections.begin(), connections.end(), client), connections.end());
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [&client](const Connection& c) { return c.client == client; }),
+                      connections.end());
     if (!connections.empty()) return;  // the identity is still here on another device
 
     json::value identity = std::move(memberIt->second.identity);
@@ -280,10 +373,12 @@ void ChatService::onBrokerMessage(const std::string& topic, const FramePtr& fram
         } catch (const std::exception&) {
         }
     }
-    for (const auto& [k, member] : channel.members) {
+    FramePtr numbered;  // built once, for the connections that asked for offsets
+    for (auto& [k, member] : channel.members) {
         // A presence is not told to its own identity (all of the sender's devices); a message is.
         if (presence && isSenderOf(member, origin)) continue;
-        for (const ClientPtr& connection : member.connections) connection->send(frame);
+        for (Connection& connection : member.connections)
+            connection.receiver.deliver(*connection.client, frame, origin, numbered);
     }
 }
 
@@ -295,8 +390,8 @@ void ChatService::deliverReceipt(const std::string& topic, const FramePtr& frame
     if (channel == channels_.end()) return;
     auto member = channel->second.members.find(std::string(rest.substr(cut + 1)));
     if (member == channel->second.members.end()) return;
-    for (const ClientPtr& connection : member->second.connections)
-        if (!origin.isSender(connection.get())) connection->send(frame);  // the reader knows
+    for (const Connection& connection : member->second.connections)
+        if (!origin.isSender(connection.client.get())) connection.client->send(frame);  // the reader knows
 }
 
 void ChatService::onDisconnect(const ClientPtr& client) {

@@ -24,20 +24,6 @@ std::optional<std::string> ownerName(const json::value& identity, const std::str
     return std::nullopt;
 }
 
-// The frame of a message as a subscriber with history sees it: the same
-// envelope with its offset last. Built by splicing, as the publisher's frame
-// is ours and always ends with the two closing braces.
-FramePtr withOffset(const FramePtr& frame, std::uint64_t offset) {
-    std::string_view payload = frame->payload();
-    std::string text;
-    text.reserve(payload.size() + 32);
-    text.append(payload.substr(0, payload.size() - 2));
-    text += ",\"offset\":";
-    text += std::to_string(offset);
-    text += "}}";
-    return Frame::text(text);
-}
-
 // {offset, message} of a held frame (the "message" of its notification).
 json::object publicationOf(const HistoryEntry& entry) {
     json::error_code ec;
@@ -112,17 +98,8 @@ void PubSubService::subscribe(const RequestPtr& request) {
     const Namespace* ns = namespaceFor(req.param("channel"));
     if (!ns) throw RpcError(errors::kUnknownNamespace);
     // Checked before anything else, so that a bad one touches no state.
-    const json::value& since = req.param("since");
-    if (!since.is_null()) {
-        const json::object& position = since.as_object();
-        const json::value* offset = position.if_contains("offset");
-        const json::value* epoch = position.if_contains("epoch");
-        auto number = offset ? exactInteger(*offset) : std::nullopt;
-        if (position.size() != 2 || !number || *number < 0 || !epoch || !epoch->is_string() ||
-            epoch->as_string().size() > kMaxEpochBytes)
-            throw RpcError(errors::kInvalidParams);
-    }
-    bool wantsHistory = !since.is_null() || (req.param("recover").is_bool() && req.param("recover").as_bool());
+    const std::optional<SincePosition> since = parseSince(req.param("since"));
+    bool wantsHistory = since.has_value() || (req.param("recover").is_bool() && req.param("recover").as_bool());
     std::string key = canonicalJson(req.param("channel"));
     // Authorization first: a refused attempt touches no state.
     authorizeSubscription(*ns, req, key);
@@ -147,53 +124,42 @@ void PubSubService::subscribe(const RequestPtr& request) {
     recover(request, key, *ns);
 }
 
-// The subscriber is registered before the engine is asked, so a message
-// published meanwhile is either in what the read returns or in its pending
-// buffer (or both, then sent once: offsets tell).
+// The subscriber is registered before the engine is asked (stream_receiver.hpp).
 void PubSubService::recover(const RequestPtr& req, const std::string& key, const Namespace& ns) {
     Subscriber* subscriber = subscriberOf(key, req->client().get());
-    subscriber->mode = Mode::Pending;
-    subscriber->ticket = ++tickets_;
+    std::uint64_t ticket = ++tickets_;
+    subscriber->receiver.hold(ticket);
+    auto since = parseSince(req->param("since"));
     std::optional<std::uint64_t> after;
-    if (!req->param("since").is_null()) after = static_cast<std::uint64_t>(*exactInteger(req->param("since").at("offset")));
+    if (since) after = since->offset;
     // The engine answers before Broker::close() returns, so before this service is destroyed.
     node().broker().readHistory(topicFor(key), ns.history(), after, *ns.historySize,
-                                [this, req, key, ticket = subscriber->ticket](std::optional<HistoryRead> read) {
-                                    finishRecovery(req, key, ticket, std::move(read));
+                                [this, req, key, ticket, since = std::move(since)](std::optional<HistoryRead> read) {
+                                    finishRecovery(req, key, ticket, since, std::move(read));
                                 });
 }
 
 void PubSubService::finishRecovery(const RequestPtr& req, const std::string& key, std::uint64_t ticket,
-                                   std::optional<HistoryRead> read) {
+                                   const std::optional<SincePosition>& since, std::optional<HistoryRead> read) {
     Subscriber* subscriber = subscriberOf(key, req->client().get());
     // Unsubscribed (or gone, or subscribed again) while the engine read: nothing to answer into.
-    if (!subscriber || subscriber->mode != Mode::Pending || subscriber->ticket != ticket) return req->resolve(nullptr);
-    std::vector<HistoryEntry> pending = std::move(subscriber->pending);
-    subscriber->pending.clear();
+    if (!subscriber || !subscriber->receiver.awaits(ticket)) return req->resolve(nullptr);
+    Client& client = *req->client();
     if (!read) {
         // The engine could not say: as without history, the original answer.
-        subscriber->mode = Mode::Plain;
         req->resolve(nullptr);
-        for (const HistoryEntry& entry : pending) req->client()->send(entry.frame);
-        return;
+        return subscriber->receiver.abandon(client);
     }
-    subscriber->mode = Mode::Offsets;
+    RecoveryOutcome outcome = recoveryOf(*read, since);
     json::object answer;
-    const json::value& since = req->param("since");
-    std::uint64_t sent = read->position.offset;  // the client has everything up to here after this answer
-    if (!since.is_null()) {
-        bool recovered = read->complete && since.at("epoch").as_string() == read->position.epoch;
-        answer["recovered"] = recovered;
-        if (recovered) {
-            answer["publications"] = publicationsOf(read->entries);
-            if (!read->entries.empty()) sent = std::max(sent, read->entries.back().offset);
-        }
+    if (outcome.recovered) {
+        answer["recovered"] = *outcome.recovered;
+        if (*outcome.recovered) answer["publications"] = publicationsOf(read->entries);
     }
-    answer["offset"] = sent;
+    answer["offset"] = outcome.upTo;
     answer["epoch"] = read->position.epoch;
     req->resolve(std::move(answer));
-    for (const HistoryEntry& entry : pending)
-        if (entry.offset > sent) req->client()->send(withOffset(entry.frame, entry.offset));
+    subscriber->receiver.release(client, outcome.upTo);
 }
 
 PubSubService::Subscriber* PubSubService::subscriberOf(const std::string& key, const Client* client) {
@@ -331,16 +297,7 @@ void PubSubService::onBrokerMessage(const std::string& topic, const FramePtr& fr
     auto it = channels_.find(topic.substr(topicPrefix_.size()));
     if (it == channels_.end()) return;
     FramePtr numbered;  // built once, for the subscribers that asked for offsets
-    for (Subscriber& subscriber : it->second) {
-        if (subscriber.mode == Mode::Plain || origin.offset == 0) {
-            subscriber.client->send(frame);
-        } else if (subscriber.mode == Mode::Pending) {
-            subscriber.pending.push_back(HistoryEntry{origin.offset, frame});
-        } else {
-            if (!numbered) numbered = withOffset(frame, origin.offset);
-            subscriber.client->send(numbered);
-        }
-    }
+    for (Subscriber& subscriber : it->second) subscriber.receiver.deliver(*subscriber.client, frame, origin, numbered);
 }
 
 void PubSubService::onControl(const json::object& command) {

@@ -71,47 +71,13 @@ void SockJsListener::addWebSocket(const std::shared_ptr<SockJsClient>& client) {
 void SockJsListener::removeWebSocket(SockJsClient* client) { webSockets_.erase(client); }
 
 void SockJsListener::deliver(std::shared_ptr<SockJsClient> client, FramePtr frame) {
-    bool post;
-    {
-        std::lock_guard guard(inboxLock_);
-        inbox_.emplace_back(std::move(client), std::move(frame));
-        post = !inboxPosted_;
-        inboxPosted_ = true;
-    }
-    if (post) asio::post(worker_.ioc(), [this] { drainInbox(); });
-}
-
-void SockJsListener::drainInbox() {
-    {
-        std::lock_guard guard(inboxLock_);
-        draining_.swap(inbox_);
-        inboxPosted_ = false;
-    }
-    for (auto& [client, frame] : draining_) client->queue(frame);
-    draining_.clear();
-    flushDirty();
+    queue_.deliver(std::move(client), std::move(frame));
 }
 
 void SockJsListener::markDirty(std::shared_ptr<SockJsClient> client) {
     if (client->dirty) return;
     client->dirty = true;
-    dirty_.push_back(std::move(client));
-    if (!flushPosted_) {
-        flushPosted_ = true;
-        asio::post(worker_.ioc(), [this] { flushDirty(); });
-    }
-}
-
-void SockJsListener::flushDirty() {
-    flushPosted_ = false;
-    flushing_.swap(dirty_);
-    for (auto& client : flushing_) {
-        client->dirty = false;
-        client->flush();
-    }
-    flushing_.clear();
-    cache_.clear();  // this round's frames are written
-    worker_.publishCounts();
+    queue_.markDirty(std::move(client));
 }
 
 const std::string& SockJsListener::quoted(const FramePtr& frame) {
@@ -163,7 +129,7 @@ void SockJsListener::tick() {
     for (auto& [id, session] : sessions_) clients.push_back(session);
     for (auto& [raw, client] : webSockets_) clients.push_back(client);
     for (auto& client : clients) client->tick(now_);
-    flushDirty();
+    queue_.flush();
     tickTimer_.expires_after(std::chrono::seconds(1));
     tickTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) tick();

@@ -3,10 +3,9 @@
 // port, answers /info, runs the HTTP transports' sessions and the websocket
 // transports. Everything of one listener (connections, the session table,
 // the outbound caches) lives on one worker thread, so sessions need no lock;
-// other threads hand frames over through the listener's inbox (one post per
-// batch, as Worker::deliver does for WebSocket sessions).
+// other threads hand frames over through the listener's delivery queue (one
+// post per batch, as for WebSocket sessions).
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -16,6 +15,7 @@
 #include "snorky/transport/server.hpp"
 #include "transport/acceptor.hpp"
 #include "transport/connection_limits.hpp"
+#include "transport/delivery_queue.hpp"
 #include "transport/rate_limiter.hpp"
 #include "transport/trusted_proxies.hpp"
 #include "transport/worker.hpp"
@@ -67,8 +67,6 @@ public:
     static std::string wrap(std::string_view frame, SockJsWire wire);
 
 private:
-    void drainInbox();
-    void flushDirty();
     void tick();
     const std::string& quoted(const FramePtr& frame);
 
@@ -83,12 +81,6 @@ private:
     std::unordered_map<std::string, std::shared_ptr<SockJsSession>> sessions_;
     std::unordered_map<SockJsClient*, std::shared_ptr<SockJsClient>> webSockets_;
 
-    std::mutex inboxLock_;
-    std::vector<std::pair<std::shared_ptr<SockJsClient>, FramePtr>> inbox_, draining_;
-    bool inboxPosted_ = false;
-    std::vector<std::shared_ptr<SockJsClient>> dirty_, flushing_;
-    bool flushPosted_ = false;
-
     struct Encoded {
         FramePtr frame;  // keeps the key alive while cached
         std::string quoted;
@@ -96,6 +88,11 @@ private:
         FramePtr webSocket;
     };
     std::unordered_map<const Frame*, Encoded> cache_;
+    // After each round of writes: this round's frames are written, drop them.
+    DeliveryQueue<SockJsClient> queue_{worker_.ioc(), [this] {
+        cache_.clear();
+        worker_.publishCounts();
+    }};
 
     boost::asio::steady_timer tickTimer_;
     std::chrono::steady_clock::time_point started_;

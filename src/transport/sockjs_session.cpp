@@ -37,7 +37,7 @@ void SockJsSession::attach(const std::shared_ptr<SockJsHttp>& receiver) {
         write(std::make_shared<const std::string>(SockJsListener::wrap("o", receiver->wire())));
     }
     // What queued meanwhile leaves at once: on a fresh poll it is the answer.
-    if (receiver_ && !pending_.empty()) flush();
+    if (receiver_ && !pending_.empty()) write();
 }
 
 void SockJsSession::detach(const SockJsHttp* receiver) {
@@ -69,7 +69,7 @@ void SockJsSession::queue(const FramePtr& frame) {
     if (receiver_) listener_.markDirty(self());
 }
 
-void SockJsSession::flush() {
+void SockJsSession::write() {
     if (!receiver_ || pending_.empty() || closed_) return;
     auto data = listener_.framed(pending_, receiver_->wire());
     listener_.worker().countFrames(pending_.size());

@@ -32,7 +32,7 @@ public:
 
     // SockJsClient (worker thread)
     void queue(const FramePtr& frame) override;
-    void flush() override;
+    void write() override;
     void tick(std::uint32_t now) override;
     void close(std::uint16_t code, std::string_view reason) override;
     // Gone for good: out of the table, the services told.

@@ -76,7 +76,7 @@ void SockJsWebSocket::push(FramePtr frame) {
     listener_.markDirty(self());
 }
 
-void SockJsWebSocket::flush() { doWrite(); }
+void SockJsWebSocket::write() { doWrite(); }
 
 void SockJsWebSocket::doWrite() {
     if (writing_ || out_.empty() || state_ == State::Closed) return;

@@ -24,7 +24,7 @@ public:
     void start(std::string acceptKey, std::string early);
 
     void queue(const FramePtr& frame) override;
-    void flush() override;
+    void write() override;
     void tick(std::uint32_t now) override;
     void close(std::uint16_t code, std::string_view reason) override;
 

@@ -1,7 +1,5 @@
 #include "transport/worker.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include "transport/ws_session.hpp"
 
 namespace snorky {
@@ -40,43 +38,12 @@ void Worker::join() {
     if (thread_.joinable()) thread_.join();
 }
 
+// Out of line: the queue's code needs the whole WsSession.
 void Worker::deliver(std::shared_ptr<WsSession> session, FramePtr frame) {
-    bool post;
-    {
-        std::lock_guard guard(inboxLock_);
-        inbox_.emplace_back(std::move(session), std::move(frame));
-        post = !inboxPosted_;
-        inboxPosted_ = true;
-    }
-    if (post) boost::asio::post(ioc_, [this] { drainInbox(); });
+    queue_.deliver(std::move(session), std::move(frame));
 }
 
-void Worker::drainInbox() {
-    {
-        std::lock_guard guard(inboxLock_);
-        draining_.swap(inbox_);
-        inboxPosted_ = false;
-    }
-    for (auto& [session, frame] : draining_) session->queue(frame);
-    draining_.clear();
-    flushDirty();
-}
-
-void Worker::markDirty(std::shared_ptr<WsSession> session) {
-    dirty_.push_back(std::move(session));
-    if (!flushPosted_) {
-        flushPosted_ = true;
-        boost::asio::post(ioc_, [this] { flushDirty(); });
-    }
-}
-
-void Worker::flushDirty() {
-    flushPosted_ = false;
-    flushing_.swap(dirty_);
-    for (auto& session : flushing_) session->flush();
-    flushing_.clear();
-    publishCounts();
-}
+void Worker::markDirty(std::shared_ptr<WsSession> session) { queue_.markDirty(std::move(session)); }
 
 void Worker::add(WsSession* session) {
     session->next_ = sessions_;

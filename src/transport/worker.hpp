@@ -1,20 +1,19 @@
 #pragma once
 // A Worker is one I/O thread with its own io_context. Each WebSocket session
 // lives on exactly one worker; only that thread touches the session's socket
-// and queue. Other threads hand frames over through the worker's inbox, so a
-// fan-out costs one post per worker, not one per subscriber.
+// and queue. Other threads hand frames over through the worker's delivery
+// queue, so a fan-out costs one post per worker, not one per subscriber.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <thread>
-#include <utility>
-#include <vector>
 
 #include "snorky/core/metrics.hpp"
 #include "snorky/protocol/frame.hpp"
+#include "transport/delivery_queue.hpp"
 
 namespace snorky {
 
@@ -65,8 +64,6 @@ public:
     std::uint32_t now() const { return now_; }
 
 private:
-    void drainInbox();
-    void flushDirty();
     void tick();
 
     unsigned index_;
@@ -74,12 +71,7 @@ private:
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
     std::thread thread_;
 
-    std::mutex inboxLock_;
-    std::vector<std::pair<std::shared_ptr<WsSession>, FramePtr>> inbox_, draining_;
-    bool inboxPosted_ = false;
-
-    std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
-    bool flushPosted_ = false;
+    DeliveryQueue<WsSession> queue_{ioc_, [this] { publishCounts(); }};
 
     Metrics* metrics_ = nullptr;
     std::uint64_t framesWritten_ = 0;

@@ -33,7 +33,8 @@ function renderMembers(members) {
 
 async function enter(name) {
   const { token, identity } = await login(name);
-  const snorky = new Snorky(snorkyUrl(), { auth: Auth, chat: Chat }, { debug: params.has("debug") });
+  // recover: after a reconnect, what was said meanwhile comes back (docs/history.md).
+  const snorky = new Snorky(snorkyUrl(), { auth: Auth, chat: new Chat({ recover: true }) }, { debug: params.has("debug") });
   showStatus(snorky, $("status"));
   const { auth, chat } = snorky.services;
   chat.on("message", (m) => addLine("message", m.from, m.body, m.timestamp));
@@ -41,7 +42,9 @@ async function enter(name) {
   chat.on("members", ({ members }) => renderMembers(members));
   auth.on("restoreFailed", () => showError("Your session expired: reload the page to sign in again."));
   await auth.authenticate({ token });
-  await chat.join({ channel });
+  chat.on("recoveryFailed", () => addLine("presence meta", "", "(some messages may be missing: reload to see them)"));
+  // The last messages (emitted as "message" events before live ones) when the server keeps them.
+  await chat.join({ channel, history: 50 });
   $("channel").textContent = channel;
   $("login").hidden = true;
   $("room").hidden = false;

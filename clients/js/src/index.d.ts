@@ -218,6 +218,24 @@ export interface ChatMessage<B = Json> {
   channel: Json;
   body: B;
   timestamp: string;
+  /** Its place in the channel's history; only on channels joined with history or recover. */
+  offset?: number;
+}
+/**
+ * What join answers: `members`; with history or recover on a service that keeps
+ * history also the position, the messages asked for (oldest first) and, after
+ * `since`, whether they are all of those missed (docs/history.md).
+ */
+export interface ChatJoined {
+  members: Json[];
+  offset?: number;
+  epoch?: string;
+  recovered?: boolean;
+  messages?: (ChatMessage<any> & { offset: number })[];
+}
+export interface ChatOptions {
+  /** Join every channel with recover (default false): missed messages come back after a reconnect. */
+  recover?: boolean;
 }
 export interface ChatPresence {
   type: "presence";
@@ -238,11 +256,23 @@ export class Chat extends RpcService<
     read: ChatRead;
     members: { channel: Json; members: Json[] };
     rejoined: { channel: Json; members: Json[] };
+    /** After a reconnect: `count` missed messages were emitted as "message" events. */
+    recovered: { channel: Json; count: number };
+    /** After a reconnect: what was missed is no longer held; re-fetch the conversation. */
+    recoveryFailed: { channel: Json };
   }
 > {
+  constructor(options?: ChatOptions);
   readonly channels: Json[];
   members(channel: Json): Json[];
-  join(params: { channel: Json }): Promise<{ members: Json[] }>;
+  /** The last position seen on a channel joined with history or recover, or null. */
+  position(channel: Json): StreamPosition | null;
+  /**
+   * `history`: the channel's last N messages (also emitted as "message" events, before
+   * live ones); `recover`: offsets only (ChatOptions.recover by default). Either way a
+   * reconnect recovers what was missed.
+   */
+  join(params: { channel: Json; history?: number; recover?: boolean }): Promise<ChatJoined>;
   leave(params: { channel: Json }): Promise<null>;
   send(params: { channel: Json; body: Json }): Promise<null>;
   read(params: { channel: Json }): Promise<null>;

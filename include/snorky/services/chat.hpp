@@ -21,10 +21,17 @@
 // other node notices the expired fields on its next sweep and tells its own
 // members "left". Two nodes joining the same identity at the same instant
 // may both announce it (no cluster-wide lock).
+//
+// History (docs/history.md, opt-in per join): with `history_size` the
+// channel's messages, and only they (never presence or read receipts), are
+// published with history; a join asking for it gets the last messages or
+// those after its `since`, and its connection sees each message's offset.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +39,7 @@
 #include "snorky/core/broker.hpp"
 #include "snorky/core/rpc_service.hpp"
 #include "snorky/services/cluster_presence.hpp"
+#include "snorky/services/stream_receiver.hpp"
 
 namespace snorky {
 
@@ -42,7 +50,11 @@ public:
         std::size_t maxBodyBytes = 65536;        // serialized body of one message
         // How long a node's presence outlives it (kill -9); refreshed every presenceTtl / 3.
         std::chrono::milliseconds presenceTtl{30000};
+        HistoryOptions history;  // messages kept per channel; size 0: no history
     };
+    // The most messages a join may ask for (`history`); more is "Invalid
+    // params", up to it the channel's history_size caps it.
+    static constexpr std::int64_t kMaxJoinHistory = 100000;
     // Timestamps and presence expiry follow the node's clock (Node::clock()).
     ChatService(std::string name, Options options);
     explicit ChatService(std::string name) : ChatService(std::move(name), Options{}) {}
@@ -52,6 +64,7 @@ public:
     // "2026-11-28T04:47:00.123+00:00" (the form Python's isoformat() gives).
     static std::string timestamp(std::chrono::system_clock::time_point when);
 
+    const Options& options() const { return options_; }
     std::size_t channelCount() const { return channels_.size(); }
     // Distinct identities in the channel (0 when it does not exist).
     std::size_t memberCount(const json::value& channel) const;
@@ -62,9 +75,13 @@ protected:
     json::object stats() const override;
 
 private:
+    struct Connection {
+        ClientPtr client;
+        StreamReceiver receiver;  // how this connection gets the channel's messages (offsets or not)
+    };
     struct Member {
         json::value identity;
-        std::vector<ClientPtr> connections;  // this identity's connections in the channel
+        std::vector<Connection> connections;  // this identity's connections in the channel
     };
     struct Channel {
         json::value value;                      // the channel as clients named it
@@ -90,9 +107,15 @@ private:
     // Adds the connection to its identity's member; true when the identity is new here.
     bool addConnection(Channel& channel, const std::string& key, const std::string& identityKey,
                        const ClientPtr& client);
-    // The other nodes' members are known: announce, answer.
+    // The other nodes' members are known: announce, answer (or read the history first).
+    // `ticket`: the history read to make (0: the join asked for none).
     void onJoinRead(const RequestPtr& req, const std::string& key, const std::string& identityKey, bool newHere,
-                    const ClusterPresence::Members& others);
+                    std::uint64_t ticket, const ClusterPresence::Members& others);
+    // The join's connection, or null when it left (or is gone) meanwhile.
+    Connection* connectionOf(const std::string& key, const std::string& identityKey, const Client* client);
+    // The history read of a join is back: answer with it, release what was held.
+    void finishJoin(const RequestPtr& req, const std::string& key, const std::string& identityKey, std::uint64_t ticket,
+                    json::object answer, std::optional<HistoryRead> read);
     // A member of another node found gone: told to this node's members only (every node tells its own).
     void onGone(const std::string& key, const std::string& identityKey);
     std::string readTopic(const std::string& channelKey, const std::string& identityKey) const {
@@ -121,6 +144,7 @@ private:
     ClusterPresence presence_;
     std::unordered_map<std::string, Channel> channels_;                      // canonical channel -> channel
     std::unordered_map<const Client*, std::vector<Joined>> clientChannels_;  // for leave, disconnect, the cap
+    std::uint64_t tickets_ = 0;                                              // names history reads of joins
 };
 
 }  // namespace snorky

@@ -20,6 +20,7 @@
 #include "snorky/core/log.hpp"
 #include "snorky/core/rpc_service.hpp"
 #include "snorky/services/cluster_query.hpp"
+#include "snorky/services/stream_receiver.hpp"
 #include "snorky/services/subscription_tokens.hpp"
 
 namespace snorky {
@@ -55,7 +56,7 @@ public:
         HistoryOptions history;                   // size 0: no history (namespaces may say otherwise)
     };
     // The longest epoch a client may send back in `since`.
-    static constexpr std::size_t kMaxEpochBytes = 64;
+    static constexpr std::size_t kMaxEpochBytes = snorky::kMaxEpochBytes;
 
     explicit PubSubService(std::string name, Options options);
     explicit PubSubService(std::string name) : PubSubService(std::move(name), Options{}) {}
@@ -104,22 +105,19 @@ protected:
     json::object stats() const override;
 
 private:
-    // How a subscriber receives messages: as the original protocol (Plain),
-    // with their offset (it asked for history), or not yet: its history read
-    // is under way and messages wait in its pending buffer.
-    enum class Mode { Plain, Offsets, Pending };
+    // How a subscriber receives messages: as the original protocol, with
+    // their offset (it asked for history), or held while its history read is
+    // under way.
     struct Subscriber {
         ClientPtr client;
-        Mode mode = Mode::Plain;
-        std::uint64_t ticket = 0;  // Pending: names its history read
-        std::vector<HistoryEntry> pending;
+        StreamReceiver receiver;
     };
     using Subscribers = std::vector<Subscriber>;
 
     void subscribe(const RequestPtr& req);
     void recover(const RequestPtr& req, const std::string& key, const Namespace& ns);
     void finishRecovery(const RequestPtr& req, const std::string& key, std::uint64_t ticket,
-                        std::optional<HistoryRead> read);
+                        const std::optional<SincePosition>& since, std::optional<HistoryRead> read);
     Subscriber* subscriberOf(const std::string& key, const Client* client);
     void unsubscribe(Request& req);
     void clientPublish(Request& req);

@@ -1,5 +1,6 @@
 import { RpcService } from "../service.js";
 import { jsonKey } from "../json_key.js";
+import { settleHistory } from "../history.js";
 
 /**
  * PubSub connector (protocol.md section 4). Emits "message" with
@@ -130,24 +131,16 @@ export class PubSub extends RpcService {
     const held = this.waiting_.get(key) ?? [];
     this.waiting_.delete(key);
     const { channel } = entry;
-    if (data === null || typeof data !== "object" || typeof data.epoch !== "string") {
-      // The server keeps no history for this channel (or is older than history).
-      entry.position = null;
-      if (recovering) this.emit("recoveryFailed", { channel });
-      for (const message of held) this.deliver_(entry, message);
-      return;
-    }
-    const replay = data.recovered === true && Array.isArray(data.publications) ? data.publications : [];
-    entry.position = { offset: Number(data.offset), epoch: data.epoch };
-    if (recovering && data.recovered !== true) {
-      this.emit("recoveryFailed", { channel });
-    }
-    let last = replay.length ? Math.max(...replay.map((p) => p.offset)) : -1;
-    for (const p of replay) super.onNotification({ type: "message", channel, message: p.message, offset: p.offset });
-    if (recovering && data.recovered === true) this.emit("recovered", { channel, count: replay.length });
-    last = Math.max(last, entry.position.offset);
-    entry.position.offset = last;
-    for (const message of held) if (typeof message.offset !== "number" || message.offset > last) this.deliver_(entry, message);
+    settleHistory(this, {
+      channel,
+      entry,
+      data,
+      held,
+      recovering,
+      listedOf: (answer) => (answer.recovered === true && Array.isArray(answer.publications) ? answer.publications : []),
+      emitListed: (p) => super.onNotification({ type: "message", channel, message: p.message, offset: p.offset }),
+      handle: (message) => this.deliver_(entry, message),
+    });
   }
 
   deliver_(entry, message) {

@@ -69,7 +69,9 @@ test("announcements: a backend publication appears in the page", async (t) => {
 });
 
 test("chat: two pages sign in through the demo login server and talk", async (t) => {
-  const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + identityToml + chatToml);
+  // With history, as web/demo.toml: a page opened later shows the conversation.
+  const chatWithHistory = chatToml.replace('registry = "frontend"', 'registry = "frontend"\nhistory_size = 50');
+  const server = await startOrSkip(t, listenersToml({ staticDir: webDir }) + identityToml + chatWithHistory);
   if (!server) return;
   cleanups.push(() => server.dispose());
   const login = await startLoginServer(server, server.httpUrl);
@@ -104,6 +106,14 @@ test("chat: two pages sign in through the demo login server and talk", async (t)
   await bob.waitForFunction(() => document.querySelectorAll("#messages li.message").length === 2, null, { timeout: 10000 });
   assert.deepEqual(await bob.$$eval("#messages li.message .body", (n) => n.map((x) => x.textContent)), ["Hello Ann!", "Hi Bob"]);
   await screenshot(ann, "chat");
+
+  // A third page opens: the last messages are there, in order, before anything new.
+  const cy = await b.newPage("cy");
+  await cy.goto(url);
+  await cy.fill("#name", "Cy");
+  await cy.click("#login button");
+  await cy.waitForFunction(() => document.querySelectorAll("#messages li.message").length === 2, null, { timeout: 10000 });
+  assert.deepEqual(await cy.$$eval("#messages li.message .body", (n) => n.map((x) => x.textContent)), ["Hello Ann!", "Hi Bob"]);
 
   // The login server refuses what it should.
   const refused = await fetch(login.url, { method: "POST", headers: { Origin: "http://evil.example" }, body: '{"name":"x"}' });

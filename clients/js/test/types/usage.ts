@@ -42,6 +42,16 @@ async function use(): Promise<void> {
   await recovering.subscribe({ channel: "news", recover: "yes" });
   const members = (await snorky.services.chat.join({ channel: "lobby" })).members;
   console.log(members.length);
+  const chatting = new Chat({ recover: true });
+  const joined = await chatting.join({ channel: "lobby", history: 20 });
+  for (const m of joined.messages ?? []) console.log(m.offset + 1, m.body, m.from);
+  console.log(joined.epoch?.length, joined.recovered);
+  chatting.on("recovered", ({ channel, count }) => console.log(channel, count + 1));
+  chatting.on("recoveryFailed", ({ channel }) => console.log(channel));
+  chatting.on("message", (m) => console.log(m.offset ?? 0));
+  console.log(chatting.position("lobby")?.offset);
+  // @ts-expect-error history is a number
+  await chatting.join({ channel: "lobby", history: "20" });
   const handle: number = await snorky.services.cursors.createCursor({ document: "d", position: 1 });
   console.log(handle);
   await snorky.services.auth.authenticate({ token: "t" });
