@@ -38,6 +38,18 @@ void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& fra
     link_->publish(topic, frame, nullptr, onReply, [&confirmed] { confirmed(false); });
 }
 
+void RedisBroker::publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
+                                     const HistoryOptions& history) {
+    if (history.size == 0) return publish(topic, frame, sender);
+    link_->publishHistory(topic, frame, sender, history);
+}
+
+void RedisBroker::readHistory(const std::string& topic, const HistoryOptions& history,
+                              std::optional<std::uint64_t> after, std::size_t limit, HistoryDone done) {
+    if (history.size == 0) return done(std::nullopt);
+    link_->readHistory(topic, history, after, limit, std::move(done));
+}
+
 void RedisBroker::subscribe(const std::string& topic, BrokerListener* listener) { link_->subscribe(topic, listener); }
 
 void RedisBroker::unsubscribe(const std::string& topic) { link_->unsubscribe(topic); }

@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "engines/redis_history.hpp"
 #include "snorky/core/node.hpp"
 
 namespace snorky::redis {
@@ -96,6 +97,15 @@ bool Link::handshake(Connection& c, bool select, std::string& error) {
     }
     std::string db = std::to_string(options_.database);
     if (select && options_.database != 0) c.command({"SELECT", db}, check("SELECT"));
+    // The history script, on the command connection. Not fatal: without it
+    // (an ACL without EVALSHA, say) history publishes are plain ones.
+    auto loaded = std::make_shared<std::string>();
+    auto loadError = std::make_shared<std::string>();
+    if (select)
+        c.command({"SCRIPT", "LOAD", kHistoryScript}, [loaded, loadError](const redisReply* r) {
+            if (r && r->type == REDIS_REPLY_STRING) *loaded = std::string(r->str, r->len);
+            else if (r) *loadError = describe(*r);
+        });
     c.command({"PING"}, check("PING"));
     auto deadline = Steady::now() + options_.connectTimeout;
     while (c.awaiting() > 0) {
@@ -117,6 +127,13 @@ bool Link::handshake(Connection& c, bool select, std::string& error) {
     if (!failure->empty()) {
         error = *failure;
         return false;
+    }
+    if (select) {
+        scriptSha_ = *loaded;
+        scripted_ = !loaded->empty();
+        if (loaded->empty())
+            SNORKY_LOG(Warn, "redis engine: SCRIPT LOAD refused (" << *loadError
+                                                                  << "): history is not kept, messages have no offsets");
     }
     return true;
 }
@@ -178,16 +195,29 @@ void Link::disconnect(const std::string& error) {
     subscribed_.clear();
     std::vector<Command> commands;
     std::vector<Outgoing> dropped;
+    std::vector<Read> reads;
     {
         std::lock_guard guard(mutex_);
         up_ = false;
         dropped.swap(outbox_);
         outboxBytes_ = 0;
         commands.swap(commandBox_);
+        reads.swap(reads_);
     }
     for (Command& c : commands) finish(c.complete, nullptr);
     for (Outgoing& o : dropped)
         if (o.confirmed) finish(o.confirmed, nullptr);
+    // History: what waited for a SUBSCRIBE or a PING will not get it.
+    unconfirmed_.clear();
+    auto gated = std::move(gated_);
+    gated_.clear();
+    for (auto& [topic, actions] : gated)
+        for (auto& action : actions) action(false);
+    for (Barrier& b : barriers_) inbox_.push_back({"", nullptr, [done = b.done] { done(std::nullopt); }});
+    barriers_.clear();
+    for (Read& r : reads) inbox_.push_back({"", nullptr, [done = r.done] { done(std::nullopt); }});
+    own_.clear();
+    scriptLost_ = false;
     deliver();
     metrics().engineUp = 0;
     metrics().engineDropped.fetch_add(dropped.size(), std::memory_order_relaxed);
@@ -252,12 +282,17 @@ bool Link::step(std::string& error) {
     sendQueued();
     if (!keepAlive(error) || !pollSockets(error)) return false;
     deliver();
+    if (scriptLost_) {
+        error = "the history script is gone from Redis (SCRIPT FLUSH?)";
+        return false;
+    }
     return true;
 }
 
 void Link::sendQueued() {
     std::vector<Outgoing> sending;
     std::vector<Command> commands;
+    std::vector<Read> reads;
     std::unordered_set<std::string> changed;
     {
         std::lock_guard guard(mutex_);
@@ -269,14 +304,22 @@ void Link::sendQueued() {
         }
         changed.swap(dirty_);
         commands.swap(commandBox_);
+        reads.swap(reads_);
     }
+    // Subscriptions first: history scripts and reads on a topic whose
+    // SUBSCRIBE goes out now wait for its confirmation (whenSubscribed).
+    syncSubscriptions(changed);
     for (Command& c : commands) issueResp(c.resp, std::move(c.complete));
     sendPublishes(sending);
-    syncSubscriptions(changed);
+    for (const Read& r : reads) sendRead(r);
 }
 
 void Link::sendPublishes(const std::vector<Outgoing>& sending) {
     for (const Outgoing& out : sending) {
+        if (out.history.size > 0) {
+            sendScripted(out);
+            continue;
+        }
         resp_.clear();
         appendArrayHeader(resp_, 3);
         appendBulk(resp_, "PUBLISH");
@@ -446,8 +489,14 @@ void Link::syncSubscriptions(const std::unordered_set<std::string>& changed) {
     }
     sendSubscriptions("SUBSCRIBE", add);
     sendSubscriptions("UNSUBSCRIBE", remove);
-    for (auto& t : add) subscribed_.insert(t);
-    for (auto& t : remove) subscribed_.erase(t);
+    for (auto& t : add) {
+        subscribed_.insert(t);
+        ++unconfirmed_[t];
+    }
+    for (auto& t : remove) {
+        subscribed_.erase(t);
+        own_.erase(t);  // echoes still on their way find no listener
+    }
 }
 
 void Link::sendSubscriptions(const char* verb, const std::vector<std::string>& topics) {
@@ -464,21 +513,52 @@ void Link::sendSubscriptions(const char* verb, const std::vector<std::string>& t
 // A reply on the subscriber connection: messages, or (un)subscribe confirmations.
 void Link::onPush(const redisReply& r) {
     if (r.type == REDIS_REPLY_ERROR) return checkReply("subscriber", &r);
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 || r.element[0]->type != REDIS_REPLY_STRING) return;
+    bool pong = r.type == REDIS_REPLY_STATUS && std::string_view(r.str, r.len) == "PONG";  // no subscription left
+    if (pong || (r.type == REDIS_REPLY_ARRAY && r.elements == 2 && r.element[0]->type == REDIS_REPLY_STRING &&
+                 std::string_view(r.element[0]->str, r.element[0]->len) == "pong")) {
+        // The barrier behind a history read: its answer may go now.
+        if (barriers_.empty()) return;
+        Barrier b = std::move(barriers_.front());
+        barriers_.pop_front();
+        inbox_.push_back({"", nullptr, [done = std::move(b.done), read = std::move(b.read)]() { done(read); }});
+        return;
+    }
+    if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 || r.element[0]->type != REDIS_REPLY_STRING ||
+        r.element[1]->type != REDIS_REPLY_STRING)
+        return;
     std::string_view kind(r.element[0]->str, r.element[0]->len);
-    if (kind != "message") return;  // subscribe / unsubscribe confirmations
+    if (r.elements != 3) return;
     std::string_view channel(r.element[1]->str, r.element[1]->len);
-    std::string_view payload(r.element[2]->str, r.element[2]->len);
     if (channel.substr(0, options_.prefix.size()) != options_.prefix) return;
-    if (payload.size() < kNodeIdSize + 1 || payload[kNodeIdSize] != ' ') {
+    std::string topic(channel.substr(options_.prefix.size()));
+    if (kind == "subscribe") return onSubscribed(topic);
+    if (kind != "message" || r.element[2]->type != REDIS_REPLY_STRING) return;  // unsubscribe confirmations
+    auto header = parseChannelHeader(std::string_view(r.element[2]->str, r.element[2]->len), kNodeIdSize);
+    if (!header) {
         std::uint64_t suppressed = 0;
         if (replyErrorLog_.allow(suppressed))
             SNORKY_LOG(Warn, "redis engine: ignored a message without origin tag on " << channel);
         return;
     }
-    if (payload.substr(0, kNodeIdSize) == nodeId_) return;  // ours: delivered locally at publish
-    inbox_.push_back(
-        {std::string(channel.substr(options_.prefix.size())), Frame::text(payload.substr(kNodeIdSize + 1)), nullptr});
+    bool ours = header->node == nodeId_;
+    if (ours && header->offset == 0) return;  // a plain publish of ours: delivered locally at publish
+    if (!ours) return inbox_.push_back({std::move(topic), Frame::text(header->payload), nullptr, Origin{nullptr, false, header->offset}});
+    // Ours, numbered: the frame and sender it was sent with, when still known.
+    Origin origin{nullptr, true, header->offset};
+    FramePtr frame;
+    auto own = own_.find(topic);
+    if (own != own_.end()) {
+        auto& queue = own->second;
+        while (!queue.empty() && queue.front().seq < header->seq) queue.pop_front();  // sent before a SUBSCRIBE took
+        if (!queue.empty() && queue.front().seq == header->seq) {
+            origin.sender = queue.front().sender;
+            frame = std::move(queue.front().frame);
+            queue.pop_front();
+        }
+        if (queue.empty()) own_.erase(own);
+    }
+    if (!frame) frame = Frame::text(header->payload);
+    inbox_.push_back({std::move(topic), std::move(frame), nullptr, origin});
 }
 
 // Hands what arrived to the listeners, under the service lock (once per batch).
@@ -511,10 +591,137 @@ void Link::deliverOne(const Incoming& in) {
     }
     if (!listener) return;  // interest ended while the message was on its way
     try {
-        listener->onBrokerMessage(in.topic, in.frame, Origin{});  // another node's: no sender
+        listener->onBrokerMessage(in.topic, in.frame, in.origin);
     } catch (const std::exception& e) {
         SNORKY_LOG(Error, "redis engine: delivery on " << in.topic << " failed: " << e.what());
     }
+}
+
+// ---- history (redis_history.hpp) ----
+
+void Link::publishHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
+                          const HistoryOptions& history) {
+    if (!scripted_) return publish(topic, frame, sender, nullptr, nullptr);
+    bool wasEmpty = false, refusedNow = false;
+    BrokerListener* local = nullptr;
+    {
+        std::lock_guard guard(mutex_);
+        std::size_t size = topic.size() + frame->payload().size();
+        if (!up_ || stopping_ || outboxBytes_ + size > options_.maxBacklogBytes) {
+            refusedNow = true;
+            auto it = listeners_.find(topic);
+            if (it != listeners_.end()) local = it->second;
+        } else {
+            wasEmpty = outbox_.empty();
+            outbox_.push_back({topic, frame, nullptr, sender, history});
+            outboxBytes_ += size;
+        }
+    }
+    if (refusedNow) {
+        // No offset without Redis: local subscribers are served (as with a
+        // plain publish), the stream and the other nodes lose it.
+        if (node_) metrics().engineDropped.fetch_add(1, std::memory_order_relaxed);
+        if (local) local->onBrokerMessage(topic, frame, Origin{sender, true, 0});
+        return;
+    }
+    if (wasEmpty) wake();
+}
+
+void Link::readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
+                       std::size_t limit, Broker::HistoryDone done) {
+    {
+        std::lock_guard guard(mutex_);
+        if (up_ && !stopping_ && scripted_) {
+            bool wasEmpty = reads_.empty() && commandBox_.empty() && outbox_.empty();
+            reads_.push_back({topic, history, after, limit, std::move(done)});
+            if (wasEmpty) wake();
+            return;
+        }
+    }
+    done(std::nullopt);  // the caller holds the service lock
+}
+
+// Runs `action` now, or once Redis confirmed every SUBSCRIBE sent for the
+// topic (in order with what already waits); with false when the connection
+// is lost first.
+void Link::whenSubscribed(const std::string& topic, std::function<void(bool)> action) {
+    auto gated = gated_.find(topic);
+    if (gated == gated_.end() && unconfirmed_.count(topic) == 0) return action(true);
+    gated_[topic].push_back(std::move(action));
+}
+
+void Link::onSubscribed(const std::string& topic) {
+    auto pending = unconfirmed_.find(topic);
+    if (pending == unconfirmed_.end() || --pending->second > 0) return;
+    unconfirmed_.erase(pending);
+    auto gated = gated_.find(topic);
+    if (gated == gated_.end()) return;
+    auto actions = std::move(gated->second);
+    gated_.erase(gated);
+    for (auto& action : actions) action(true);
+}
+
+std::string Link::newEpoch() { return nodeId_.substr(0, 12) + std::to_string(++epochCount_); }
+
+void Link::sendScripted(const Outgoing& out) {
+    whenSubscribed(out.topic, [this, out](bool send) {
+        if (!send) {
+            metrics().engineDropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        std::uint64_t seq = ++ownSeq_;
+        // Listened to here: the echo will come (the SUBSCRIBE is confirmed), matched by seq.
+        if (subscribed_.count(out.topic)) own_[out.topic].push_back({seq, out.sender, out.frame});
+        std::string header = nodeId_ + "@" + std::to_string(seq) + "#";
+        std::string ttl = std::to_string(std::chrono::duration_cast<milliseconds>(out.history.ttl).count());
+        std::string size = std::to_string(out.history.size);
+        std::string epoch = newEpoch();
+        std::string channel = options_.prefix + out.topic;
+        issue({"EVALSHA", scriptSha_, "2", historyMetaKey(options_.prefix, out.topic),
+               historyStreamKey(options_.prefix, out.topic), "p", ttl, epoch, size, channel, header,
+               out.frame->payload()},
+              [this](const redisReply* r) {
+                  if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT")
+                      scriptLost_ = true;
+                  return std::function<void()>();
+              });
+        metrics().enginePublished.fetch_add(1, std::memory_order_relaxed);
+    });
+}
+
+void Link::sendRead(const Read& read) {
+    whenSubscribed(read.topic, [this, read](bool send) {
+        if (!send) {
+            inbox_.push_back({"", nullptr, [done = read.done] { done(std::nullopt); }});
+            return;
+        }
+        std::string ttl = std::to_string(std::chrono::duration_cast<milliseconds>(read.history.ttl).count());
+        std::string epoch = newEpoch();
+        std::string after = read.after ? std::to_string(*read.after) : std::string();
+        std::string limit = std::to_string(read.limit);
+        cmd_.command({"EVALSHA", scriptSha_, "2", historyMetaKey(options_.prefix, read.topic),
+                      historyStreamKey(options_.prefix, read.topic), "r", ttl, epoch, after, limit},
+                     [this, read](const redisReply* r) { onRead(read, r); });
+    });
+}
+
+void Link::onRead(const Read& read, const redisReply* r) {
+    checkReply("history read", r);
+    std::optional<HistoryRead> result;
+    if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT")
+        scriptLost_ = true;
+    else if (r && r->type != REDIS_REPLY_ERROR) {
+        result = parseHistoryRead(*r, !read.after);
+        if (!result) SNORKY_LOG(Warn, "redis engine: unexpected history read reply " << describe(*r));
+    }
+    // Listened to here: messages the read counted may still be on their way
+    // on the subscriber connection; a PING behind them tells when they are in.
+    if (result && subscribed_.count(read.topic)) {
+        barriers_.push_back({read.done, std::move(result)});
+        sub_.command({"PING"});
+        return;
+    }
+    inbox_.push_back({"", nullptr, [done = read.done, result = std::move(result)] { done(result); }});
 }
 
 }  // namespace snorky::redis

@@ -5,6 +5,20 @@
 // of messages for other nodes, SUBSCRIBE/UNSUBSCRIBE following local interest,
 // and delivery under the node's service lock.
 //
+// History (redis_history.hpp) goes through one Lua script: XADD + PUBLISH
+// of the numbered message in one call, or a read of the stream. Order: a
+// node's listener must see a topic's numbered messages in offset order,
+// its own among the other nodes'. Offsets exist only once Redis ran the
+// script, and replies (command connection) and messages (subscriber
+// connection) come on two sockets; so a node takes its own numbered
+// messages from the subscriber connection too, like everyone else's, in
+// the order Redis published them, and matches them to what it sent (its
+// frame, its sender) by a sequence number in the header. For that to hold,
+// a script on a topic this node listens to waits until Redis confirmed the
+// SUBSCRIBE; and a read's answer is held until a PING sent on the
+// subscriber connection after the read comes back, so every message that
+// the read saw as published is delivered before it.
+//
 // Threading: publish/subscribe/unsubscribe/send are called by service threads
 // with the service lock held and never block on Redis; they queue work for
 // the I/O thread and wake it. The I/O thread takes the service lock to call
@@ -12,8 +26,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -67,6 +83,18 @@ public:
     // Queues a command; while Redis is down `complete` runs at once with null.
     void send(const std::vector<std::string_view>& argv, Completion complete);
     void send(const std::vector<std::string_view>& argv);  // the reply is not needed
+
+    // --- history (service lock held; redis_history.hpp) ---
+    // With history.size > 0 and the script loaded: appended and published by
+    // the script; this node's listener gets it later, with its offset, from
+    // the subscriber connection. While Redis is down: this node's listener at
+    // once, without offset (other nodes lose it, as any publish). Without the
+    // script (refused by Redis at connect): a plain publish.
+    void publishHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
+                        const HistoryOptions& history);
+    // `done` runs under the service lock with the read, or nullopt (Redis down, an error).
+    void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
+                     std::size_t limit, Broker::HistoryDone done);
     // I/O thread only: sends a command now (a completion chaining the next step).
     void issue(const std::vector<std::string_view>& argv, Completion complete);
 
@@ -75,6 +103,7 @@ private:
         std::string topic;
         FramePtr frame;
         std::function<void()> task;  // set: a completion to run under the lock instead
+        Origin origin{};             // of a message: another node's unless the header says ours
     };
     struct Command {
         std::string resp;
@@ -84,6 +113,26 @@ private:
         std::string topic;
         FramePtr frame;
         Completion confirmed;  // publishConfirmed only
+        const Client* sender = nullptr;  // with history only: told to this node's listener with the echo
+        HistoryOptions history{};        // size > 0: through the history script
+    };
+    struct Read {
+        std::string topic;
+        HistoryOptions history;
+        std::optional<std::uint64_t> after;
+        std::size_t limit;
+        Broker::HistoryDone done;
+    };
+    // A read answered, waiting for the PING behind it on the subscriber connection.
+    struct Barrier {
+        Broker::HistoryDone done;
+        std::optional<HistoryRead> read;
+    };
+    // A numbered message of ours in flight on a topic this node listens to.
+    struct Own {
+        std::uint64_t seq;
+        const Client* sender;
+        FramePtr frame;
     };
 
     // connection set-up (redis_link.cpp)
@@ -101,6 +150,13 @@ private:
     bool step(std::string& error);
     void sendQueued();
     void sendPublishes(const std::vector<Outgoing>& sending);
+    // history (redis_link.cpp)
+    void whenSubscribed(const std::string& topic, std::function<void(bool send)> action);
+    void onSubscribed(const std::string& topic);
+    void sendScripted(const Outgoing& out);
+    void sendRead(const Read& read);
+    void onRead(const Read& read, const redisReply* r);
+    std::string newEpoch();
     bool keepAlive(std::string& error);
     bool pollSockets(std::string& error);
     void checkReply(const char* what, const redisReply* r);
@@ -130,10 +186,12 @@ private:
     std::vector<Outgoing> outbox_;
     std::size_t outboxBytes_ = 0;
     std::vector<Command> commandBox_;
+    std::vector<Read> reads_;
     bool stopping_ = false;
     bool closed_ = false;
     std::atomic<bool> up_{false};
     std::atomic<std::uint64_t> epoch_{0};
+    std::atomic<bool> scripted_{false};  // the history script is loaded
     log::RateLimit backlogLog_{1, std::chrono::seconds(10)};
 
     // I/O thread only.
@@ -141,6 +199,14 @@ private:
     std::unordered_set<std::string> subscribed_;  // what Redis has for this node
     std::vector<Incoming> inbox_;
     std::string resp_;
+    std::string scriptSha_;
+    bool scriptLost_ = false;  // NOSCRIPT (SCRIPT FLUSH): reconnect, which loads it again
+    std::unordered_map<std::string, int> unconfirmed_;  // SUBSCRIBEs sent, not yet confirmed
+    std::unordered_map<std::string, std::vector<std::function<void(bool)>>> gated_;  // waiting for them
+    std::deque<Barrier> barriers_;
+    std::unordered_map<std::string, std::deque<Own>> own_;
+    std::uint64_t ownSeq_ = 0;
+    std::uint64_t epochCount_ = 0;
     bool everConnected_ = false;
     bool downLogged_ = false;
     std::chrono::steady_clock::time_point downSince_{}, lastPing_{}, lastAnswer_{};

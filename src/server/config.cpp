@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -14,7 +13,6 @@
 #include "snorky/core/log.hpp"
 #include "snorky/core/memory_broker.hpp"
 #include "snorky/core/memory_cluster_state.hpp"
-#include "snorky/services/pubsub.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/trusted_proxies.hpp"
 
@@ -333,20 +331,6 @@ private:
 }  // namespace
 
 namespace {
-// The Redis engine keeps no PubSub history yet (docs/history.md): say so at
-// start rather than let every recovering client fail without a word.
-void warnHistoryWithoutEngine(const std::string& name, Service* service) {
-    auto* pubsub = dynamic_cast<PubSubService*>(service);
-    if (!pubsub) return;
-    const auto& options = pubsub->options();
-    bool wanted = options.history.size > 0 ||
-                  std::any_of(options.namespaces.begin(), options.namespaces.end(),
-                              [](const auto& ns) { return ns.historySize.value_or(0) > 0; });
-    if (wanted)
-        SNORKY_LOG(Warn, "service '" << name << "': history_size is set, but the Redis engine keeps no history yet: "
-                                     "clients asking to recover are answered without it (docs/history.md)");
-}
-
 void build(const Config& config, Server& server, const ServiceFactory& factory, const std::string& generatedKey,
            bool listen) {
     server.memoryTrimInterval = config.memoryTrimInterval;
@@ -358,7 +342,6 @@ void build(const Config& config, Server& server, const ServiceFactory& factory, 
         ServicePtr service = factory.build(entry.type, entry.name, options, lookup);
         built[entry.name] = service.get();
         server.registry(entry.registry).registerService(std::move(service));
-        if (listen && config.redis) warnHistoryWithoutEngine(entry.name, built[entry.name]);
     }
     for (const Entry& entry : config.listeners) {
         Options options = entry.options;

@@ -100,7 +100,10 @@ public:
     virtual void unsubscribe(const std::string& topic) = 0;
 
     // publish(), and the frame appended to the topic's stream (created when
-    // absent); every listener, on every node, gets its offset in the Origin.
+    // absent); every listener, on every node, gets its offset in the Origin,
+    // and a node's listener gets a topic's numbered messages in offset order.
+    // An engine whose offsets come from elsewhere (Redis) may call this
+    // node's listener after the call returns (still with `sender`, local).
     // The default is an engine without history: a plain publish (offset 0).
     virtual void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
                                     const HistoryOptions&) {

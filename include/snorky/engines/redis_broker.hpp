@@ -5,7 +5,8 @@
 // thread, src/engines/redis_link.hpp). redisEngine() makes the pair.
 //
 // A publish reaches the local listener at once (as with MemoryBroker) and
-// every other node through one Redis PUBLISH. A node SUBSCRIBEs only to the
+// every other node through one Redis PUBLISH; a publish with history, through
+// one script call that numbers, keeps and publishes it. A node SUBSCRIBEs only to the
 // topics it has local interest in.
 //
 // Delivery is at most once: while Redis is unreachable the node keeps serving
@@ -66,9 +67,15 @@ public:
     void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
-    // History is not kept in Redis yet (Broker's defaults): messages go out
-    // without offsets and a read answers nullopt, so subscribers asking for
-    // history get the original answer (null).
+    // History lives in Redis (a stream per topic, src/engines/redis_history.hpp),
+    // so a client recovers on any node. Unlike publish(), this node's
+    // listener gets the message after Redis numbered it, in offset order with
+    // the other nodes' (src/engines/redis_link.hpp says how); while Redis is
+    // down, at once without offset. A read answers nullopt while Redis is down.
+    void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
+                            const HistoryOptions& history) override;
+    void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
+                     std::size_t limit, HistoryDone done) override;
 
     bool connected() const;
 

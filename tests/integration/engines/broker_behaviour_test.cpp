@@ -56,6 +56,40 @@ protected:
         return frame;
     }
 
+    FramePtr publishWithHistory(const std::string& topic, const std::string& text, const Client* sender = nullptr,
+                                std::size_t size = 100) {
+        FramePtr frame = Frame::text(text);
+        std::lock_guard guard(node->serviceLock());
+        node->broker().publishWithHistory(topic, frame, sender, HistoryOptions{size, std::chrono::seconds(60)});
+        return frame;
+    }
+    // readHistory, waiting for its answer (the Redis engine answers from its thread).
+    std::optional<HistoryRead> readHistory(const std::string& topic, std::optional<std::uint64_t> after,
+                                           std::size_t limit, std::size_t size = 100) {
+        std::mutex mutex;
+        std::condition_variable answered;
+        bool done = false;
+        std::optional<HistoryRead> result;
+        {
+            std::lock_guard guard(node->serviceLock());
+            node->broker().readHistory(topic, HistoryOptions{size, std::chrono::seconds(60)}, after, limit,
+                                       [&](std::optional<HistoryRead> read) {
+                                           std::lock_guard lock(mutex);
+                                           result = std::move(read);
+                                           done = true;
+                                           answered.notify_all();
+                                       });
+        }
+        std::unique_lock lock(mutex);
+        EXPECT_TRUE(answered.wait_for(lock, std::chrono::seconds(5), [&] { return done; }));
+        return result;
+    }
+    static std::vector<std::uint64_t> offsetsOf(const HistoryRead& read) {
+        std::vector<std::uint64_t> out;
+        for (const HistoryEntry& e : read.entries) out.push_back(e.offset);
+        return out;
+    }
+
     Engine engine;  // outlives the node (the Redis engine owns its server)
     ManualTimers timers;
     std::unique_ptr<Node> node;
@@ -167,6 +201,69 @@ TYPED_TEST(BrokerBehaviour, PubSubServiceFansOutOnce) {
     call(carol, "publish", {{"channel", "news"}, {"message", 43}});
     EXPECT_TRUE(alice->messages().empty());
     EXPECT_EQ(bob->messages().size(), 1u);
+}
+
+// History: numbered in order, the sender and the frame kept for this node's
+// listener; with Redis they come back from Redis (after publishWithHistory
+// returned), in offset order.
+TYPED_TEST(BrokerBehaviour, HistoryNumbersInOrderAndNamesTheSender) {
+    RecordingListener listener;
+    this->subscribe("h", listener);
+    auto alice = FakeClient::make();
+    std::vector<FramePtr> sent;
+    for (int i = 0; i < 200; ++i)
+        sent.push_back(this->publishWithHistory("h", std::to_string(i), i == 7 ? alice.get() : nullptr));
+    ASSERT_TRUE(listener.waitFor(200));
+    auto origins = listener.origins();
+    auto frames = listener.frames();
+    for (std::size_t i = 0; i < 200; ++i) {
+        EXPECT_EQ(origins[i].offset, i + 1);
+        EXPECT_TRUE(origins[i].local);
+        EXPECT_EQ(origins[i].sender, i == 7 ? alice.get() : nullptr);
+        EXPECT_EQ(frames[i].get(), sent[i].get());  // this node's own frame, not a copy
+    }
+    EXPECT_TRUE(origins[7].isSender(alice.get()));
+}
+
+TYPED_TEST(BrokerBehaviour, HistoryReadsWhatIsHeld) {
+    // A read of an unknown topic makes its stream: offset 0, an epoch.
+    auto empty = this->readHistory("r", std::nullopt, 10, 3);
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->position.offset, 0u);
+    EXPECT_FALSE(empty->position.epoch.empty());
+    EXPECT_TRUE(empty->complete);
+    EXPECT_TRUE(empty->entries.empty());
+    for (int i = 1; i <= 5; ++i) this->publishWithHistory("r", "m" + std::to_string(i), nullptr, 3);
+    // Without a listener the publish is not waited for: poll until the stream has them.
+    std::optional<HistoryRead> all;
+    ASSERT_TRUE(waitUntil([&] {
+        all = this->readHistory("r", std::nullopt, 10, 3);
+        return all && all->position.offset == 5;
+    }));
+    EXPECT_EQ(all->position.epoch, empty->position.epoch);
+    EXPECT_EQ(this->offsetsOf(*all), (std::vector<std::uint64_t>{3, 4, 5}));  // size 3: the last three
+    EXPECT_EQ(all->entries[0].frame->payload(), "m3");
+    auto newest = this->readHistory("r", std::nullopt, 2, 3);
+    EXPECT_EQ(this->offsetsOf(*newest), (std::vector<std::uint64_t>{4, 5}));
+    auto after2 = this->readHistory("r", 2, 10, 3);
+    EXPECT_TRUE(after2->complete);
+    EXPECT_EQ(this->offsetsOf(*after2), (std::vector<std::uint64_t>{3, 4, 5}));
+    auto after3limit1 = this->readHistory("r", 3, 1, 3);
+    EXPECT_TRUE(after3limit1->complete);
+    EXPECT_EQ(this->offsetsOf(*after3limit1), (std::vector<std::uint64_t>{4}));
+    auto after1 = this->readHistory("r", 1, 10, 3);  // 2 is gone
+    EXPECT_FALSE(after1->complete);
+    auto atTop = this->readHistory("r", 5, 10, 3);
+    EXPECT_TRUE(atTop->complete);
+    EXPECT_TRUE(atTop->entries.empty());
+    for (std::uint64_t beyond : {std::uint64_t{6}, std::uint64_t{18446744073709551615ULL}}) {
+        auto read = this->readHistory("r", beyond, 10, 3);
+        ASSERT_TRUE(read);
+        EXPECT_FALSE(read->complete);
+        EXPECT_TRUE(read->entries.empty());
+    }
+    // Without history: nothing to read.
+    EXPECT_FALSE(this->readHistory("r", std::nullopt, 10, 0));
 }
 
 }  // namespace snorky::testing
