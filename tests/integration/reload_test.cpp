@@ -7,7 +7,9 @@
 #include <signal.h>
 
 #include <fstream>
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "support/clients.hpp"
 #include "support/server_process.hpp"
@@ -237,4 +239,31 @@ TEST_F(LiveReload, BackendKeyChangesLive) {
     json::value accepted = backendCall(server->backendPort(), "pubsub_backend", "publish",
                                        {{"channel", "c"}, {"message", 1}}, "marlin-marlin");
     EXPECT_EQ(accepted.at("type"), "response") << accepted;
+}
+
+// Reloads while a client keeps sending: the listener's settings and the
+// namespace table are swapped under traffic (run against the TSan build,
+// a data race here is a report and fails the test).
+TEST_F(LiveReload, ReloadsUnderTrafficKeepServing) {
+    start(basicConfig(true, "max_message_size = 4096\nrate_limit = 0\n"));
+    std::atomic<bool> done{false};
+    std::atomic<int> answered{0};
+    WsClient client(port());
+    std::thread sender([&] {
+        for (int i = 0; !done; ++i) {
+            json::value reply = client.request("pubsub", i % 2 ? "unsubscribe" : "subscribe", {{"channel", "c"}});
+            if (reply.is_object() && reply.as_object().contains("type")) ++answered;
+        }
+    });
+    for (int i = 0; i < 6; ++i) {
+        bool up = i % 2 == 0;
+        edit(up ? "max_message_size = 4096" : "max_message_size = 8192", up ? "max_message_size = 8192" : "max_message_size = 4096");
+        edit(up ? "client_publish = true" : "client_publish = false", up ? "client_publish = false" : "client_publish = true");
+        reload();
+    }
+    done = true;
+    sender.join();
+    EXPECT_GT(answered.load(), 0);
+    EXPECT_EQ(subscribe(client, "after"), "ok");
+    EXPECT_TRUE(server->running());
 }
