@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -13,6 +14,8 @@
 #include "snorky/core/log.hpp"
 #include "snorky/core/memory_broker.hpp"
 #include "snorky/core/memory_cluster_state.hpp"
+#include "snorky/services/datasync/datasync_service.hpp"
+#include "snorky/services/pubsub.hpp"
 #include "transport/tls_context.hpp"
 #include "transport/trusted_proxies.hpp"
 
@@ -380,6 +383,154 @@ void apply(const Config& config, Server& server, const ServiceFactory& factory, 
 void validate(const Config& config, const ServiceFactory& factory) {
     Server scratch(1);
     build(config, scratch, factory, "validation-only", false);
+}
+
+namespace {
+
+using Keys = std::set<std::string>;
+
+// The keys a reload applies to a running entry (docs/operations.md, "Reload").
+// Everything else in an entry needs a restart: it is bound (address, port,
+// path, TLS files), built once at start (static files, connect tokens, the
+// links between services, dealers) or held by open connections.
+const Keys kLiveWebSocket{"ping_interval",         "idle_timeout",   "handshake_timeout", "max_message_size",
+                          "max_queue_bytes",       "allowed_origins", "rate_limit",        "rate_burst",
+                          "rate_limit_disconnect", "max_connections_per_ip", "trusted_proxies", "max_handshakes",
+                          "compression",           "compression_threshold"};
+const Keys kLiveSockJsOwn{"heartbeat_delay", "disconnect_delay", "response_limit"};
+const Keys kLiveBackend{"key",     "key_file",      "max_body_size",         "request_timeout", "keepalive_timeout",
+                        "request_read_timeout", "metrics", "status_page"};
+const std::map<std::string, Keys> kLiveService{
+    {"pubsub", {"namespace", "client_publish", "max_channels_per_client", "history_size", "history_ttl", "token_secret"}},
+    {"datasync", {"acquire_timeout", "max_buffered_deltas", "max_items_per_subscription",
+                  "max_subscriptions_per_client", "max_pending_subscriptions"}},
+};
+
+bool liveKey(const Entry& entry, const std::string& key, bool listener) {
+    if (listener) {
+        if (entry.type == "backend") return kLiveBackend.count(key) > 0;
+        return kLiveWebSocket.count(key) > 0 || (entry.type == "sockjs" && kLiveSockJsOwn.count(key) > 0);
+    }
+    auto it = kLiveService.find(entry.type);
+    return it != kLiveService.end() && it->second.count(key) > 0;
+}
+
+// The keys whose values differ (set in one and not the other included).
+std::vector<std::string> changedKeys(const Options& a, const Options& b) {
+    std::set<std::string> keys;
+    for (const auto& field : a.values())
+        if (const json::value* other = b.values().if_contains(field.key()); !other || *other != field.value())
+            keys.insert(std::string(field.key()));
+    for (const auto& field : b.values())
+        if (!a.values().contains(field.key())) keys.insert(std::string(field.key()));
+    return {keys.begin(), keys.end()};
+}
+
+std::string joined(const std::vector<std::string>& keys) {
+    std::string out;
+    for (const std::string& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out;
+}
+
+// `running` with the keys of `fresh` that are in `live` (the entry now running).
+Options merged(const Options& running, const Options& fresh, const std::vector<std::string>& live) {
+    json::object values = running.values();
+    for (const std::string& key : live) {
+        if (const json::value* v = fresh.values().if_contains(key)) values[key] = *v;
+        else values.erase(key);
+    }
+    Options out(std::move(values), fresh.where());
+    return out;
+}
+
+// Splits an entry's changed keys into live and restart-only ones, and says so in `outcome`.
+std::vector<std::string> sortChanges(const Entry& running, const Entry& fresh, bool listener, ReloadOutcome& outcome) {
+    std::vector<std::string> live, restart;
+    for (std::string& key : changedKeys(running.options, fresh.options))
+        (liveKey(fresh, key, listener) ? live : restart).push_back(std::move(key));
+    const std::string& where = fresh.options.where();
+    if (!restart.empty()) outcome.restart.push_back(where + ": " + joined(restart) + " changed; restart to apply it");
+    if (!live.empty()) outcome.applied.push_back(where + ": " + joined(live) + " applied");
+    return live;
+}
+
+}  // namespace
+
+ReloadOutcome reload(Config& running, const Config& fresh, Server& server, const ServiceFactory& factory,
+                     const std::string& generatedKey) {
+    // Everything is built and checked before anything changes: a config
+    // error leaves the running setup as it was.
+    Server scratch(1);
+    build(fresh, scratch, factory, generatedKey.empty() ? "validation-only" : generatedKey, false);
+
+    ReloadOutcome outcome;
+    auto restart = [&outcome](std::string line) { outcome.restart.push_back(std::move(line) + " changed; restart to apply it"); };
+    if (running.threads != fresh.threads) restart("[server] threads");
+    if (running.engine != fresh.engine) restart("[server] engine");
+    if (running.memoryTrimInterval != fresh.memoryTrimInterval) restart("[server] memory_trim_interval");
+    if (running.historyMaxBytes != fresh.historyMaxBytes) restart("[server] history_max_bytes");
+    if (running.redis && fresh.redis && running.redis->maxBacklogBytes != fresh.redis->maxBacklogBytes)
+        restart("[server] engine_max_backlog");
+
+    // Listeners have no name: they are matched by their place in the file.
+    if (running.listeners.size() != fresh.listeners.size()) {
+        restart("the number of [[listener]] tables");
+    } else {
+        std::map<std::string, std::size_t> ofType;  // the index of each listener among those of its type
+        for (std::size_t i = 0; i < fresh.listeners.size(); ++i) {
+            Entry& now = running.listeners[i];
+            const Entry& next = fresh.listeners[i];
+            std::size_t index = ofType[now.type]++;
+            if (now.type != next.type || now.registry != next.registry) {
+                restart(next.options.where() + ": type or registry");
+                continue;
+            }
+            std::vector<std::string> live = sortChanges(now, next, true, outcome);
+            // A backend's key file may have new contents under an unchanged name: always read again.
+            if (live.empty() && now.type != "backend") continue;
+            Options options = merged(now.options, next.options, live);
+            Options reading = options;
+            if (now.type == "websocket") server.updateWebSocket(index, webSocketOptions(reading));
+            else if (now.type == "sockjs") server.updateSockJs(index, sockJsOptions(reading));
+            else if (server.updateBackend(index, backendOptions(reading, generatedKey)))
+                outcome.applied.push_back(next.options.where() + ": new backend key");
+            now.options = std::move(options);
+        }
+    }
+
+    // Services are matched by name.
+    std::map<std::string, const Entry*> freshByName;
+    for (const Entry& e : fresh.services) freshByName[e.name] = &e;
+    std::set<std::string> runningNames;
+    for (Entry& now : running.services) {
+        runningNames.insert(now.name);
+        auto found = freshByName.find(now.name);
+        if (found == freshByName.end()) {
+            restart(now.options.where() + " (removed)");
+            continue;
+        }
+        const Entry& next = *found->second;
+        if (now.type != next.type || now.registry != next.registry) {
+            restart(next.options.where() + ": type or registry");
+            continue;
+        }
+        std::vector<std::string> live = sortChanges(now, next, false, outcome);
+        if (live.empty()) continue;
+        // The new settings come from the service built from the new config.
+        Service* built = scratch.registry(next.registry).find(next.name);
+        Service* target = server.registry(now.registry).find(now.name);
+        std::lock_guard lock(server.node().serviceLock());
+        if (auto* pubsub = dynamic_cast<PubSubService*>(target)) {
+            pubsub->reconfigure(dynamic_cast<PubSubService&>(*built).options());
+        } else if (auto* datasync = dynamic_cast<DataSyncService*>(target)) {
+            datasync->reconfigure(dynamic_cast<DataSyncService&>(*built).options());
+        }
+        now.options = merged(now.options, next.options, live);
+    }
+    for (const Entry& e : fresh.services)
+        if (!runningNames.count(e.name)) restart(e.options.where() + " (added)");
+    running.logLevel = fresh.logLevel;
+    return outcome;
 }
 
 }  // namespace snorky::server

@@ -63,6 +63,19 @@ void apply(const Config& config, Server& server, const ServiceFactory& factory, 
 // refuse while the running server keeps its ports (reload). Throws ConfigError.
 void validate(const Config& config, const ServiceFactory& factory);
 
+// What a reload did, as lines for the log (each starts with where the entry is).
+struct ReloadOutcome {
+    std::vector<std::string> applied;  // "<where>: a, b applied"
+    std::vector<std::string> restart;  // "<where>: c changed; restart to apply it"
+};
+// SIGHUP: validates `fresh` as validate() does (throws ConfigError before
+// changing anything), then applies to the running `server` every difference
+// from `running` that can change live (docs/operations.md, "Reload") and
+// lists the rest as needing a restart. `running` becomes what now runs: the
+// live keys of `fresh`, the restart-only ones as they were.
+ReloadOutcome reload(Config& running, const Config& fresh, Server& server, const ServiceFactory& factory,
+                     const std::string& generatedKey);
+
 // Whether some backend listener will need a generated key.
 bool needsGeneratedKey(const Config& config);
 

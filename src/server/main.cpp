@@ -36,30 +36,6 @@ void writeReadyFile(const std::string& path, const std::vector<Endpoint>& endpoi
     std::filesystem::rename(tmp, path);  // atomic: readers never see half a file
 }
 
-// What differs between the running config and a re-read one, as lines
-// for the log; each needs a restart to take effect.
-std::vector<std::string> needsRestart(const server::Config& running, const server::Config& fresh) {
-    std::vector<std::string> out;
-    if (running.threads != fresh.threads) out.push_back("[server] threads");
-    if (running.engine != fresh.engine) out.push_back("[server] engine");
-    if (running.memoryTrimInterval != fresh.memoryTrimInterval) out.push_back("[server] memory_trim_interval");
-    auto same = [](const server::Entry& a, const server::Entry& b) {
-        return a.type == b.type && a.name == b.name && a.registry == b.registry &&
-               a.options.values() == b.options.values();
-    };
-    auto compare = [&](const std::vector<server::Entry>& a, const std::vector<server::Entry>& b, const char* what) {
-        if (a.size() != b.size()) {
-            out.push_back(std::string("the number of [[") + what + "]] tables");
-            return;
-        }
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (!same(a[i], b[i])) out.push_back(b[i].options.where());
-    };
-    compare(running.listeners, fresh.listeners, "listener");
-    compare(running.services, fresh.services, "service");
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,15 +105,17 @@ int main(int argc, char** argv) {
                       << "Set SNORKY_BACKEND_KEY (or key/key_file in the config) to choose your own." << std::endl;
         }
         // SIGHUP: the file is read again. A broken one changes nothing (the
-        // error is logged with file and line). The log level and the TLS
-        // certificates take effect at once; any other difference is logged as
-        // needing a restart, and the running setup stays as it is.
+        // error is logged with file and line). What can change while running
+        // takes effect at once (log level, TLS certificates, listener limits
+        // and origins, namespace tables...: docs/operations.md, "Reload");
+        // everything else is logged as needing a restart and stays as it is.
         snorky.onHangup = [&] {
             try {
                 auto [fresh, freshLevel] = load();
-                server::validate(fresh, server::ServiceFactory::builtin());
-                for (const std::string& where : needsRestart(config, fresh))
-                    SNORKY_LOG(Warn, "reload: " << where << " changed; restart to apply it");
+                server::ReloadOutcome outcome =
+                    server::reload(config, fresh, snorky, server::ServiceFactory::builtin(), generatedKey);
+                for (const std::string& line : outcome.restart) SNORKY_LOG(Warn, "reload: " << line);
+                for (const std::string& line : outcome.applied) SNORKY_LOG(Info, "reload: " << line);
                 if (freshLevel != log::level()) {
                     // Said at the old level or the new one, whichever shows it.
                     bool sayFirst = log::level() <= log::Level::Info;
@@ -145,7 +123,6 @@ int main(int argc, char** argv) {
                     log::setLevel(freshLevel);
                     if (!sayFirst) SNORKY_LOG(Info, "reload: log_level is now " << fresh.logLevel);
                 }
-                config.logLevel = fresh.logLevel;
             } catch (const server::ConfigError& error) {
                 SNORKY_LOG(Error, "reload: config error, keeping the running config: " << error.what());
                 return;

@@ -84,6 +84,14 @@ void PubSubService::onAttach() {
     clusterQuery_.start(node(), [this](const json::object& question) { return answerClusterQuery(question); });
 }
 
+void PubSubService::reconfigure(const Options& fresh) {
+    options_.clientPublish = fresh.clientPublish;
+    options_.maxChannelsPerClient = fresh.maxChannelsPerClient;
+    options_.namespaces = fresh.namespaces;  // complete already (fresh was built)
+    options_.tokens = fresh.tokens;
+    options_.history = fresh.history;
+}
+
 const PubSubService::Namespace* PubSubService::namespaceFor(const json::value& channel) const {
     for (const Namespace& ns : options_.namespaces) {
         if (!ns.prefix) return &ns;

@@ -283,18 +283,47 @@ void BackendClient::onDropped(DropReason reason) {
 
 BackendListener::BackendListener(asio::io_context& ioc, std::vector<Worker*> workers, ServiceRegistry& registry,
                                  BackendOptions options)
-    : acceptor_(ioc, std::move(workers), options.address, options.port), registry_(registry), options_(std::move(options)) {
-    if (options_.key.empty()) throw std::invalid_argument("the backend listener needs a key");
-    SHA256(reinterpret_cast<const unsigned char*>(options_.key.data()), options_.key.size(), keyDigest_);
-    if (options_.tlsCert.empty() != options_.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
-    if (!options_.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(options_.tlsCert, options_.tlsKey);
+    : acceptor_(ioc, std::move(workers), options.address, options.port),
+      registry_(registry),
+      settings_(settingsOf(std::move(options))) {
+    const BackendOptions& o = this->options();
+    if (o.tlsCert.empty() != o.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
+    if (!o.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(o.tlsCert, o.tlsKey);
+}
+
+BackendListener::Settings BackendListener::settingsOf(BackendOptions options) {
+    if (options.key.empty()) throw std::invalid_argument("the backend listener needs a key");
+    Settings settings{std::move(options), {}};
+    const std::string& key = settings.options.key;
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), settings.keyDigest.data());
+    return settings;
+}
+
+bool BackendListener::update(const BackendOptions& fresh) {
+    BackendOptions next = options();
+    next.key = fresh.key;
+    next.maxBodySize = fresh.maxBodySize;
+    next.requestTimeout = fresh.requestTimeout;
+    next.keepAliveTimeout = fresh.keepAliveTimeout;
+    next.requestReadTimeout = fresh.requestReadTimeout;
+    next.serveMetrics = fresh.serveMetrics;
+    next.statusPage = fresh.statusPage;
+    const BackendOptions& now = options();
+    if (next.key == now.key && next.maxBodySize == now.maxBodySize && next.requestTimeout == now.requestTimeout &&
+        next.keepAliveTimeout == now.keepAliveTimeout && next.requestReadTimeout == now.requestReadTimeout &&
+        next.serveMetrics == now.serveMetrics && next.statusPage == now.statusPage)
+        return false;  // nothing to publish
+    Settings settings = settingsOf(std::move(next));
+    bool keyChanged = settings.keyDigest != settings_.get().keyDigest;
+    settings_.publish(std::move(settings));
+    return keyChanged;
 }
 
 bool BackendListener::keyMatches(std::string_view presented) const {
     // Hashing first makes the comparison independent of both lengths.
     unsigned char digest[32];
     SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), digest);
-    return CRYPTO_memcmp(digest, keyDigest_, sizeof digest) == 0;
+    return CRYPTO_memcmp(digest, settings_.get().keyDigest.data(), sizeof digest) == 0;
 }
 
 void BackendListener::start() {

@@ -26,9 +26,9 @@ void ConnectionLimits::Slot::release() {
 
 std::optional<ConnectionLimits::Slot> ConnectionLimits::beginHandshake() {
     Slot slot;
-    if (maxHandshakes_ == 0) return slot;
+    const std::size_t cap = maxHandshakes_.load(std::memory_order_relaxed);
     // Only the acceptor's thread adds, so checking then adding cannot overshoot.
-    if (handshakes_.load(std::memory_order_relaxed) >= maxHandshakes_) return std::nullopt;
+    if (cap != 0 && handshakes_.load(std::memory_order_relaxed) >= cap) return std::nullopt;
     handshakes_.fetch_add(1, std::memory_order_relaxed);
     slot.owner_ = shared_from_this();
     return slot;
@@ -36,11 +36,12 @@ std::optional<ConnectionLimits::Slot> ConnectionLimits::beginHandshake() {
 
 std::optional<ConnectionLimits::Slot> ConnectionLimits::admit(const std::string& address) {
     Slot slot;
-    if (maxPerAddress_ == 0 || address.empty()) return slot;
+    if (address.empty()) return slot;
     {
         std::lock_guard guard(lock_);
+        const std::size_t cap = maxPerAddress_.load(std::memory_order_relaxed);
         std::size_t& count = perAddress_[address];
-        if (count >= maxPerAddress_) return std::nullopt;  // count > 0 here: the entry already existed
+        if (cap != 0 && count >= cap) return std::nullopt;  // count > 0 here: the entry already existed
         ++count;
     }
     slot.owner_ = shared_from_this();

@@ -5,6 +5,11 @@
 // a Slot for each; the slot gives its place back when released or destroyed,
 // whatever ended the connection. Sessions keep the limits alive through the
 // slot (they may outlive the listener at shutdown).
+// A reload may change the caps (setCaps): they apply to the next handshake or
+// connection; the connections already open keep their slots, so an address
+// over a lowered cap keeps what it has and gets no new one until it is under
+// it. Addresses are counted even without a cap, so that a cap set by a
+// reload counts the connections opened before it.
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -39,12 +44,18 @@ public:
     std::optional<Slot> beginHandshake();
     std::optional<Slot> admit(const std::string& address);
 
+    // Any thread.
+    void setCaps(std::size_t maxHandshakes, std::size_t maxPerAddress) {
+        maxHandshakes_.store(maxHandshakes, std::memory_order_relaxed);
+        maxPerAddress_.store(maxPerAddress, std::memory_order_relaxed);
+    }
+
     std::size_t handshakes() const { return handshakes_.load(std::memory_order_relaxed); }
     std::size_t connections(const std::string& address) const;
 
 private:
-    const std::size_t maxHandshakes_;
-    const std::size_t maxPerAddress_;
+    std::atomic<std::size_t> maxHandshakes_;
+    std::atomic<std::size_t> maxPerAddress_;
     std::atomic<std::size_t> handshakes_{0};
     mutable std::mutex lock_;
     std::unordered_map<std::string, std::size_t> perAddress_;

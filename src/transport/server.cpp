@@ -182,6 +182,18 @@ std::vector<std::string> Server::reloadCertificates() {
     return errors;
 }
 
+void Server::updateWebSocket(std::size_t index, const WebSocketOptions& options) {
+    impl_->wsListeners.at(index)->update(options);
+}
+
+void Server::updateSockJs(std::size_t index, const SockJsOptions& options) {
+    impl_->sockJsListeners.at(index)->update(options);
+}
+
+bool Server::updateBackend(std::size_t index, const BackendOptions& options) {
+    return impl_->backendListeners.at(index)->update(options);
+}
+
 void Server::start() {
     std::signal(SIGPIPE, SIG_IGN);
     raiseFileLimit();

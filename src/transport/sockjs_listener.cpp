@@ -7,6 +7,7 @@
 #include "transport/sockjs_framing.hpp"
 #include "transport/sockjs_http.hpp"
 #include "transport/sockjs_session.hpp"
+#include "transport/ws_listener.hpp"
 
 namespace snorky {
 
@@ -17,12 +18,27 @@ SockJsListener::SockJsListener(asio::io_context& ioc, Worker& worker, ServiceReg
     : acceptor_(ioc, {&worker}, options.base.address, options.base.port),
       worker_(worker),
       registry_(registry),
-      options_(std::move(options)),
-      rateLimit_{options_.base.rateLimit, options_.base.rateBurst, options_.base.rateLimitDisconnect},
-      trustedProxies_(options_.base.trustedProxies),
-      limits_(std::make_shared<ConnectionLimits>(options_.base.maxHandshakes, options_.base.maxConnectionsPerIp)),
+      settings_(settingsOf(std::move(options))),
+      limits_(std::make_shared<ConnectionLimits>(base().maxHandshakes, base().maxConnectionsPerIp)),
       tickTimer_(worker.ioc()),
       started_(std::chrono::steady_clock::now()) {}
+
+SockJsListener::Settings SockJsListener::settingsOf(SockJsOptions options) {
+    const WebSocketOptions& b = options.base;
+    RateLimit rate{b.rateLimit, b.rateBurst, b.rateLimitDisconnect};
+    TrustedProxies proxies(b.trustedProxies);
+    return Settings{std::move(options), rate, std::move(proxies)};
+}
+
+void SockJsListener::update(const SockJsOptions& fresh) {
+    SockJsOptions next = options();
+    next.base = liveWebSocketOptions(next.base, fresh.base);
+    next.heartbeat = fresh.heartbeat;
+    next.disconnectDelay = fresh.disconnectDelay;
+    next.responseLimit = fresh.responseLimit;
+    limits_->setCaps(next.base.maxHandshakes, next.base.maxConnectionsPerIp);
+    settings_.publish(settingsOf(std::move(next)));
+}
 
 SockJsListener::~SockJsListener() = default;
 

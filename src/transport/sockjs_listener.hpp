@@ -16,6 +16,7 @@
 #include "transport/acceptor.hpp"
 #include "transport/connection_limits.hpp"
 #include "transport/delivery_queue.hpp"
+#include "transport/published.hpp"
 #include "transport/rate_limiter.hpp"
 #include "transport/trusted_proxies.hpp"
 #include "transport/worker.hpp"
@@ -36,12 +37,16 @@ public:
     void stop();  // any thread: stops accepting, closes every session (1001)
     std::uint16_t port() const { return acceptor_.port(); }
 
-    const SockJsOptions& options() const { return options_; }
-    const WebSocketOptions& base() const { return options_.base; }
+    // The current settings (a reload may publish new ones; see update()).
+    const SockJsOptions& options() const { return settings_.get().options; }
+    const WebSocketOptions& base() const { return options().base; }
     ServiceRegistry& registry() { return registry_; }
     Worker& worker() { return worker_; }
-    const RateLimit& rateLimit() const { return rateLimit_; }
-    const TrustedProxies& trustedProxies() const { return trustedProxies_; }
+    const RateLimit& rateLimit() const { return settings_.get().rateLimit; }
+    const TrustedProxies& trustedProxies() const { return settings_.get().trustedProxies; }
+    // Reload: the live keys of the WebSocket options (liveWebSocketOptions)
+    // plus heartbeat_delay, disconnect_delay and response_limit. Any thread.
+    void update(const SockJsOptions& fresh);
     ConnectionLimits& limits() { return *limits_; }
     std::uint32_t now() const { return now_; }
     bool stopping() const { return stopped_; }  // worker thread
@@ -73,9 +78,13 @@ private:
     Acceptor acceptor_;
     Worker& worker_;
     ServiceRegistry& registry_;
-    SockJsOptions options_;
-    RateLimit rateLimit_;
-    TrustedProxies trustedProxies_;
+    struct Settings {
+        SockJsOptions options;
+        RateLimit rateLimit;
+        TrustedProxies trustedProxies;
+    };
+    static Settings settingsOf(SockJsOptions options);
+    Published<Settings> settings_;
     std::shared_ptr<ConnectionLimits> limits_;
 
     std::unordered_map<std::string, std::shared_ptr<SockJsSession>> sessions_;

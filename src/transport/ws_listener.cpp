@@ -14,13 +14,43 @@ WsListener::WsListener(asio::io_context& ioc, std::vector<Worker*> workers, Serv
                        WebSocketOptions options)
     : acceptor_(ioc, std::move(workers), options.address, options.port),
       registry_(registry),
-      options_(std::move(options)),
-      rateLimit_{options_.rateLimit, options_.rateBurst, options_.rateLimitDisconnect},
-      trustedProxies_(options_.trustedProxies),
-      limits_(std::make_shared<ConnectionLimits>(options_.maxHandshakes, options_.maxConnectionsPerIp)) {
-    if (!options_.staticDir.empty()) staticFiles_ = std::make_unique<StaticFiles>(options_.staticDir, options_.staticFollowSymlinks);
-    if (options_.tlsCert.empty() != options_.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
-    if (!options_.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(options_.tlsCert, options_.tlsKey);
+      settings_(settingsOf(std::move(options))),
+      limits_(std::make_shared<ConnectionLimits>(this->options().maxHandshakes, this->options().maxConnectionsPerIp)) {
+    const WebSocketOptions& o = this->options();
+    if (!o.staticDir.empty()) staticFiles_ = std::make_unique<StaticFiles>(o.staticDir, o.staticFollowSymlinks);
+    if (o.tlsCert.empty() != o.tlsKey.empty()) throw std::invalid_argument("give both tls_cert and tls_key");
+    if (!o.tlsCert.empty()) tls_ = std::make_unique<TlsContext>(o.tlsCert, o.tlsKey);
+}
+
+WsListener::Settings WsListener::settingsOf(WebSocketOptions options) {
+    RateLimit rate{options.rateLimit, options.rateBurst, options.rateLimitDisconnect};
+    TrustedProxies proxies(options.trustedProxies);
+    return Settings{std::move(options), rate, std::move(proxies)};
+}
+
+void WsListener::update(const WebSocketOptions& fresh) {
+    WebSocketOptions next = liveWebSocketOptions(options(), fresh);
+    limits_->setCaps(next.maxHandshakes, next.maxConnectionsPerIp);
+    settings_.publish(settingsOf(std::move(next)));
+}
+
+WebSocketOptions liveWebSocketOptions(const WebSocketOptions& running, const WebSocketOptions& fresh) {
+    WebSocketOptions next = running;
+    next.pingInterval = fresh.pingInterval;
+    next.idleTimeout = fresh.idleTimeout;
+    next.handshakeTimeout = fresh.handshakeTimeout;
+    next.maxMessageSize = fresh.maxMessageSize;
+    next.maxQueueBytes = fresh.maxQueueBytes;
+    next.allowedOrigins = fresh.allowedOrigins;
+    next.rateLimit = fresh.rateLimit;
+    next.rateBurst = fresh.rateBurst;
+    next.rateLimitDisconnect = fresh.rateLimitDisconnect;
+    next.maxConnectionsPerIp = fresh.maxConnectionsPerIp;
+    next.trustedProxies = fresh.trustedProxies;
+    next.maxHandshakes = fresh.maxHandshakes;
+    next.compression = fresh.compression;
+    next.compressionThreshold = fresh.compressionThreshold;
+    return next;
 }
 
 void WsListener::start() {
@@ -33,7 +63,7 @@ void WsListener::start() {
             static log::RateLimit limit(1, std::chrono::seconds(10));
             std::uint64_t suppressed = 0;
             if (limit.allow(suppressed))
-                SNORKY_LOG(Warn, "port " << port() << ": " << options_.maxHandshakes
+                SNORKY_LOG(Warn, "port " << port() << ": " << options().maxHandshakes
                                          << " handshakes in progress (max_handshakes), closing new connections");
             return;  // the socket closes here
         }

@@ -171,7 +171,6 @@ void WsSession::onRequest() {
 bool WsSession::admitAddress(const std::vector<std::string_view>& forwardedFor) {
     const TrustedProxies& proxies = listener_.trustedProxies();
     const std::size_t cap = listener_.options().maxConnectionsPerIp;
-    if (proxies.empty() && cap == 0) return true;
     boost::system::error_code ec;
     auto peer = socket_.remote_endpoint(ec);
     if (ec) return true;  // the peer is gone: the write of the answer will fail

@@ -76,6 +76,15 @@ public:
     // {"type": "unsubscribed", "channel", "reason"}.
     void kick(const json::value& channel, const json::value& identity, const std::string& reason);
 
+    // Reload (SIGHUP): takes the namespace table, client_publish,
+    // max_channels_per_client, the history settings and the token secret of
+    // `fresh` (the options of a service built from the new config). The next
+    // subscribe, publish and history request follow them; subscriptions
+    // already held stay and keep receiving, even on a channel the new table
+    // would refuse (the backend's unsubscribe ends those). Call with the
+    // service lock held.
+    void reconfigure(const Options& fresh);
+
     // The namespace deciding for `channel`, or null when none matches.
     const Namespace* namespaceFor(const json::value& channel) const;
     const SubscriptionTokensPtr& tokens() const { return options_.tokens; }

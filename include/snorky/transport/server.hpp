@@ -141,6 +141,16 @@ public:
     // does not load leaves that listener's current certificate in place.
     // Returns the errors (empty: all reloaded). Any thread.
     std::vector<std::string> reloadCertificates();
+    // Reload: gives the index-th listener of its kind (in the order they were
+    // added) the settings of `options` that can change while it runs: limits,
+    // origins, timeouts, rate limits, trusted proxies, compression (WebSocket,
+    // SockJS), the key, size limit and timeouts (backend). Address, port,
+    // path, static files and TLS files stay as they are. Each applies to the
+    // next connection, upgrade, message or request; nothing open is closed
+    // because of it. Any thread. updateBackend returns whether the key changed.
+    void updateWebSocket(std::size_t index, const WebSocketOptions& options);
+    void updateSockJs(std::size_t index, const SockJsOptions& options);
+    bool updateBackend(std::size_t index, const BackendOptions& options);
     // Called on SIGHUP on an I/O thread; unset: reloadCertificates().
     std::function<void()> onHangup;
 

@@ -67,3 +67,36 @@ TEST(ConnectionLimits, SlotsKeepTheLimitsAliveAndCountAcrossThreads) {
     slot.reset();
     EXPECT_TRUE(weak.expired());
 }
+
+// A reload changes the caps: open slots stay, the next admission follows the new cap.
+TEST(ConnectionLimits, NewCapsApplyToTheNextAdmissionAndKeepOpenSlots) {
+    auto limits = std::make_shared<ConnectionLimits>(0, 3);
+    std::vector<ConnectionLimits::Slot> open;
+    for (int i = 0; i < 3; ++i) open.push_back(std::move(*limits->admit("1.2.3.4")));
+    limits->setCaps(1, 1);
+    EXPECT_FALSE(limits->admit("1.2.3.4"));
+    EXPECT_EQ(limits->connections("1.2.3.4"), 3u);  // nothing taken away
+    open.pop_back();
+    open.pop_back();
+    EXPECT_FALSE(limits->admit("1.2.3.4"));  // one left: at the cap of one
+    open.pop_back();
+    EXPECT_TRUE(limits->admit("1.2.3.4"));
+    auto handshake = limits->beginHandshake();
+    ASSERT_TRUE(handshake);
+    EXPECT_FALSE(limits->beginHandshake());
+    limits->setCaps(0, 0);
+    EXPECT_TRUE(limits->beginHandshake());
+}
+
+// Without a cap, addresses are still counted: a cap set later counts what is open.
+TEST(ConnectionLimits, ACapSetLaterCountsWhatWasOpenedWithout) {
+    auto limits = std::make_shared<ConnectionLimits>(0, 0);
+    auto a = limits->admit("1.2.3.4");
+    auto b = limits->admit("1.2.3.4");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(limits->connections("1.2.3.4"), 2u);
+    limits->setCaps(0, 2);
+    EXPECT_FALSE(limits->admit("1.2.3.4"));
+    a->release();
+    EXPECT_TRUE(limits->admit("1.2.3.4"));
+}

@@ -89,6 +89,11 @@ public:
     // Subscriptions discarded because their buffer overflowed.
     std::uint64_t overflowCount() const { return overflows_; }
     const Options& options() const { return options_; }
+    // Reload (SIGHUP): the limits of `fresh` apply from the next subscription,
+    // acquisition or buffered delta; subscriptions already held over a lowered
+    // limit stay. The dealer table cannot change while running (dealers index
+    // the live subscriptions). Call with the service lock held.
+    void reconfigure(const Options& fresh) { options_ = fresh; }
 
 protected:
     void onAttach() override;
