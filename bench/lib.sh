@@ -33,9 +33,13 @@ THREADS=${THREADS:-2}
 BACKEND_KEY=${BACKEND_KEY:-bench-key}
 WORK_DIR=$(mktemp -d /tmp/snorky-bench.XXXXXX)
 SERVER_PID=""
+NODE_A_PID=""
+REDIS_PID=""
 
 cleanup() {
     stop_server
+    [[ -n "$NODE_A_PID" ]] && kill "$NODE_A_PID" 2>/dev/null
+    [[ -n "$REDIS_PID" ]] && kill "$REDIS_PID" 2>/dev/null
     rm -rf "$WORK_DIR"
 }
 trap cleanup EXIT
@@ -114,6 +118,31 @@ start_server() {
     echo "server did not become ready; its log:" >&2
     cat "$WORK_DIR/server.log" >&2
     return 1
+}
+
+# A redis-server of the scenario's own (REDIS_PORT, default a free one), no
+# persistence; sets REDIS_PID and REDIS_URL. Stopped on exit.
+start_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)" >&2; exit 1; }
+    REDIS_PORT=${REDIS_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK_DIR/redis.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+}
+
+# A second node ("node A") on the Redis engine with the config of the running
+# server (start_server first); its ready file is $WORK_DIR/ready-a.json.
+start_node_a() {
+    nice -n "$BENCH_NICE" "$SNORKY" --config "$WORK_DIR/snorky.toml" --ready-file "$WORK_DIR/ready-a.json" \
+        --engine "$REDIS_URL" >"$WORK_DIR/node-a.log" 2>&1 &
+    NODE_A_PID=$!
+    for _ in $(seq 1 200); do [[ -s "$WORK_DIR/ready-a.json" ]] && break; sleep 0.05; done
+}
+
+# The port of the first listener of a type in a ready file.
+port_of() {
+    /usr/bin/python3 -c 'import json,sys; print([l["port"] for l in json.load(open(sys.argv[1]))["listeners"] if l["type"]==sys.argv[2]][0])' "$1" "$2"
 }
 
 stop_server() {

@@ -16,15 +16,7 @@ DURATION=${DURATION:-10}
 HISTORY="history_size = ${HISTORY_SIZE:-100}"
 
 REDIS_URL=""
-if [[ " ${ENGINES:-memory redis} " == *" redis "* ]]; then
-    command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)" >&2; exit 1; }
-    REDIS_PORT=${REDIS_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK_DIR/redis.log" 2>&1 &
-    REDIS_PID=$!
-    trap 'stop_server; kill "$REDIS_PID" 2>/dev/null; rm -rf "$WORK_DIR"' EXIT
-    for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-fi
+if [[ " ${ENGINES:-memory redis} " == *" redis "* ]]; then start_redis; fi
 
 run() {  # engine case variant pubsub-options [generator options...]
     local subs=${2%x*} rate=${2#*x}

@@ -17,27 +17,19 @@ PAYLOAD=${PAYLOAD:-100}
 export PUBSUB_OPTIONS="history_size = $MISSED
 history_ttl = 300"
 
-port_of() { /usr/bin/python3 -c 'import json,sys; print([l["port"] for l in json.load(open(sys.argv[1]))["listeners"] if l["type"]==sys.argv[2]][0])' "$1" "$2"; }
 ws_url() { echo "ws://127.0.0.1:$(port_of "$1" websocket)/ws"; }
 backend_url() { echo "http://127.0.0.1:$(port_of "$1" backend)/backend"; }
 recover() {  # label, first ready file, second ready file (its server is SERVER_PID)
     echo; echo "== $1: $CLIENTS clients, $MISSED missed messages of $PAYLOAD bytes"
     ulimit -n "$(ulimit -Hn)"
     nice -n "$BENCH_NICE" node "$BENCH_DIR/recovery.mjs" "$(ws_url "$2")" "$(ws_url "$3")" "$(backend_url "$2")" \
-        "$BACKEND_KEY" "$CLIENTS" "$MISSED" "$SERVER_PID" "$PAYLOAD" ${REDIS_PID:-}
+        "$BACKEND_KEY" "$CLIENTS" "$MISSED" "$SERVER_PID" "$PAYLOAD" $REDIS_PID
 }
 
 ENGINE="" start_server
 recover memory "$WORK_DIR/ready.json" "$WORK_DIR/ready.json"
 
-command -v redis-server >/dev/null || { echo "redis-server is needed for the Redis runs" >&2; exit 1; }
-REDIS_PORT=${REDIS_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK_DIR/redis.log" 2>&1 &
-REDIS_PID=$!
-NODE_A_PID=""
-trap 'stop_server; [[ -n "$NODE_A_PID" ]] && kill "$NODE_A_PID" 2>/dev/null; kill "$REDIS_PID" 2>/dev/null; rm -rf "$WORK_DIR"' EXIT
-for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
-REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+start_redis
 
 ENGINE="$REDIS_URL" start_server
 recover redis "$WORK_DIR/ready.json" "$WORK_DIR/ready.json"
@@ -45,8 +37,5 @@ recover redis "$WORK_DIR/ready.json" "$WORK_DIR/ready.json"
 # Node A takes the first subscriptions and the publishes; the reconnects go to
 # node B (lib.sh's server, whose CPU is measured).
 ENGINE="$REDIS_URL" start_server
-nice -n "$BENCH_NICE" "$SNORKY" --config "$WORK_DIR/snorky.toml" --ready-file "$WORK_DIR/ready-a.json" \
-    --engine "$REDIS_URL" >"$WORK_DIR/node-a.log" 2>&1 &
-NODE_A_PID=$!
-for _ in $(seq 1 200); do [[ -s "$WORK_DIR/ready-a.json" ]] && break; sleep 0.05; done
+start_node_a
 recover redis-other "$WORK_DIR/ready-a.json" "$WORK_DIR/ready.json"
