@@ -1,5 +1,7 @@
 // A WebSocket stand-in for unit tests: records what the client sends and lets the test
 // play the server (open, deliver messages, close).
+import { Snorky } from "../../src/index.js";
+
 export class FakeWebSocket {
   static instances = [];
 
@@ -70,4 +72,23 @@ export class FakeWebSocket {
 /** Lets promise callbacks run. */
 export function flush() {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+const fastReconnect = { initialDelay: 1, maxDelay: 1, jitter: 0 };
+
+/** A client with `services` on a FakeWebSocket, open, that reconnects within a millisecond. */
+export function openFake(services) {
+  const snorky = new Snorky("ws://x/ws", services, { WebSocket: FakeWebSocket, reconnect: fastReconnect });
+  FakeWebSocket.last.serverOpen();
+  return snorky;
+}
+
+/** The connection drops (1006); resolves with the new socket once the client reopened it. */
+export async function reconnectFake() {
+  const before = FakeWebSocket.instances.length;
+  FakeWebSocket.last.serverClose(1006);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  if (FakeWebSocket.instances.length !== before + 1) throw new Error("the client opened no new socket");
+  FakeWebSocket.last.serverOpen();
+  return FakeWebSocket.last;
 }

@@ -1,24 +1,11 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { Snorky, Chat } from "../../src/index.js";
-import { FakeWebSocket, flush } from "../support/fake_websocket.js";
+import { Chat } from "../../src/index.js";
+import { FakeWebSocket, flush, openFake, reconnectFake as reconnect } from "../support/fake_websocket.js";
 
 beforeEach(() => FakeWebSocket.reset());
 
-const fastReconnect = { initialDelay: 1, maxDelay: 1, jitter: 0 };
-
-function open(chat) {
-  const snorky = new Snorky("ws://x/ws", { chat }, { WebSocket: FakeWebSocket, reconnect: fastReconnect });
-  FakeWebSocket.last.serverOpen();
-  return snorky;
-}
-
-async function reconnect() {
-  FakeWebSocket.last.serverClose(1006);
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  FakeWebSocket.last.serverOpen();
-  return FakeWebSocket.last;
-}
+const open = (chat) => openFake({ chat });
 
 const message = (body, offset) => ({ type: "message", from: "bob", channel: "room", body, timestamp: "T", offset });
 const presence = (from, status) => ({ type: "presence", from, channel: "room", status, timestamp: "T" });

@@ -1,24 +1,11 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { Snorky, PubSub } from "../../src/index.js";
-import { FakeWebSocket, flush } from "../support/fake_websocket.js";
+import { PubSub } from "../../src/index.js";
+import { FakeWebSocket, flush, openFake, reconnectFake as reconnect } from "../support/fake_websocket.js";
 
 beforeEach(() => FakeWebSocket.reset());
 
-const fastReconnect = { initialDelay: 1, maxDelay: 1, jitter: 0 };
-
-function open(pubsub) {
-  const snorky = new Snorky("ws://x/ws", { pubsub }, { WebSocket: FakeWebSocket, reconnect: fastReconnect });
-  FakeWebSocket.last.serverOpen();
-  return snorky;
-}
-
-async function reconnect() {
-  FakeWebSocket.last.serverClose(1006);
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  FakeWebSocket.last.serverOpen();
-  return FakeWebSocket.last;
-}
+const open = (pubsub) => openFake({ pubsub });
 
 const live = (message, offset) => ({ type: "message", channel: "news", message, offset });
 
