@@ -38,12 +38,7 @@ public:
 // A held chat message as a join's answer lists it: the notification as it
 // was sent, with its offset.
 json::object messageOf(const HistoryEntry& entry) {
-    json::error_code ec;
-    json::value envelope = json::parse(entry.frame->payload(), ec);
-    json::object message;
-    if (!ec && envelope.is_object())
-        if (const json::value* notification = envelope.as_object().if_contains("message"))
-            if (notification->is_object()) message = notification->as_object();
+    json::object message = notificationOf(*entry.frame);
     message["offset"] = entry.offset;
     return message;
 }

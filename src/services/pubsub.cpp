@@ -26,13 +26,9 @@ std::optional<std::string> ownerName(const json::value& identity, const std::str
 
 // {offset, message} of a held frame (the "message" of its notification).
 json::object publicationOf(const HistoryEntry& entry) {
-    json::error_code ec;
-    json::value envelope = json::parse(entry.frame->payload(), ec);
+    json::object notification = notificationOf(*entry.frame);
     json::value message;
-    if (!ec && envelope.is_object())
-        if (const json::value* notification = envelope.as_object().if_contains("message"))
-            if (notification->is_object())
-                if (const json::value* inner = notification->as_object().if_contains("message")) message = *inner;
+    if (json::value* inner = notification.if_contains("message")) message = std::move(*inner);
     return json::object{{"offset", entry.offset}, {"message", std::move(message)}};
 }
 

@@ -31,6 +31,15 @@ FramePtr withOffset(const FramePtr& frame, std::uint64_t offset) {
     return Frame::text(text);
 }
 
+json::object notificationOf(const Frame& frame) {
+    json::error_code ec;
+    json::value envelope = json::parse(frame.payload(), ec);
+    if (!ec && envelope.is_object())
+        if (json::value* notification = envelope.as_object().if_contains("message"))
+            if (notification->is_object()) return std::move(notification->as_object());
+    return {};
+}
+
 RecoveryOutcome recoveryOf(const HistoryRead& read, const std::optional<SincePosition>& since) {
     RecoveryOutcome outcome;
     outcome.upTo = read.position.offset;

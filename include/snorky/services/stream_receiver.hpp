@@ -37,6 +37,9 @@ std::optional<SincePosition> parseSince(const json::value& since);
 // envelope with its offset last. The frame must be one of ours (a
 // serialized {"service", "message": {...}} envelope).
 FramePtr withOffset(const FramePtr& frame, std::uint64_t offset);
+// The notification of a held frame (the "message" object of its envelope),
+// parsed back for a history answer; empty when the frame holds none.
+json::object notificationOf(const Frame& frame);
 
 // What a history read answers: whether `since` is recovered (set only when
 // `since` was given), whether the read's entries belong in the answer (all
