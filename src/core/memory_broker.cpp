@@ -89,8 +89,8 @@ void MemoryBroker::trim(const std::string& keep) {
 }
 
 void MemoryBroker::publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                                      const HistoryOptions& history) {
-    if (history.size == 0) return publish(topic, frame, sender);
+                                      const HistoryOptions& history, Confirmed confirmed) {
+    if (history.size == 0) return Broker::publishWithHistory(topic, frame, sender, history, std::move(confirmed));
     Stream& s = stream(topic, history);
     s.expires = (node_ ? node_->clock().now() : std::chrono::steady_clock::now()) + history.ttl;
     ages_.splice(ages_.end(), ages_, s.age);  // now the most recently published
@@ -108,6 +108,7 @@ void MemoryBroker::publishWithHistory(const std::string& topic, const FramePtr& 
     trim(topic);
     auto it = listeners_.find(topic);
     if (it != listeners_.end()) it->second->onBrokerMessage(topic, frame, Origin{sender, true, offset});
+    if (confirmed) confirmed(true);
 }
 
 void MemoryBroker::readHistory(const std::string& topic, const HistoryOptions& history,

@@ -30,18 +30,29 @@ void RedisBroker::publish(const std::string& topic, const FramePtr& frame, const
     link_->publish(topic, frame, sender, nullptr, nullptr);
 }
 
-void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) {
-    auto onReply = [confirmed](const redisReply* r) {
+namespace {
+// A publish's reply, as the Confirmed the service gave.
+redis::Link::Completion onReplyConfirm(Broker::Confirmed confirmed) {
+    if (!confirmed) return nullptr;
+    return [confirmed = std::move(confirmed)](const redisReply* r) {
         bool taken = r && r->type != REDIS_REPLY_ERROR;
         return std::function<void()>([confirmed, taken] { confirmed(taken); });
     };
-    link_->publish(topic, frame, nullptr, onReply, [&confirmed] { confirmed(false); });
+}
+}  // namespace
+
+void RedisBroker::publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) {
+    link_->publish(topic, frame, nullptr, onReplyConfirm(confirmed), [&confirmed] { confirmed(false); });
 }
 
+void RedisBroker::catchUp(std::function<void()> done) { link_->catchUp(std::move(done)); }
+
 void RedisBroker::publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                                     const HistoryOptions& history) {
-    if (history.size == 0) return publish(topic, frame, sender);
-    link_->publishHistory(topic, frame, sender, history);
+                                     const HistoryOptions& history, Confirmed confirmed) {
+    if (history.size == 0) return Broker::publishWithHistory(topic, frame, sender, history, std::move(confirmed));
+    link_->publishHistory(topic, frame, sender, history, onReplyConfirm(confirmed), [&confirmed] {
+        if (confirmed) confirmed(false);
+    });
 }
 
 void RedisBroker::readHistory(const std::string& topic, const HistoryOptions& history,

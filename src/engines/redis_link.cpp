@@ -196,6 +196,7 @@ void Link::disconnect(const std::string& error) {
     std::vector<Command> commands;
     std::vector<Outgoing> dropped;
     std::vector<Read> reads;
+    std::vector<std::function<void()>> catchUps;
     {
         std::lock_guard guard(mutex_);
         up_ = false;
@@ -203,6 +204,7 @@ void Link::disconnect(const std::string& error) {
         outboxBytes_ = 0;
         commands.swap(commandBox_);
         reads.swap(reads_);
+        catchUps.swap(catchUps_);
     }
     for (Command& c : commands) finish(c.complete, nullptr);
     for (Outgoing& o : dropped)
@@ -213,9 +215,10 @@ void Link::disconnect(const std::string& error) {
     gated_.clear();
     for (auto& [topic, actions] : gated)
         for (auto& action : actions) action(false);
-    for (Barrier& b : barriers_) inbox_.push_back({"", nullptr, [done = b.done] { done(std::nullopt); }});
+    for (Barrier& b : barriers_) inbox_.push_back({"", nullptr, [then = std::move(b.then)] { then(false); }});
     barriers_.clear();
     for (Read& r : reads) inbox_.push_back({"", nullptr, [done = r.done] { done(std::nullopt); }});
+    for (auto& done : catchUps) inbox_.push_back({"", nullptr, std::move(done)});
     own_.clear();
     scriptLost_ = false;
     deliver();
@@ -293,6 +296,7 @@ void Link::sendQueued() {
     std::vector<Outgoing> sending;
     std::vector<Command> commands;
     std::vector<Read> reads;
+    std::vector<std::function<void()>> catchUps;
     std::unordered_set<std::string> changed;
     {
         std::lock_guard guard(mutex_);
@@ -305,6 +309,7 @@ void Link::sendQueued() {
         changed.swap(dirty_);
         commands.swap(commandBox_);
         reads.swap(reads_);
+        catchUps.swap(catchUps_);
     }
     // Subscriptions first: history scripts and reads on a topic whose
     // SUBSCRIBE goes out now wait for its confirmation (whenSubscribed).
@@ -312,6 +317,12 @@ void Link::sendQueued() {
     for (Command& c : commands) issueResp(c.resp, std::move(c.complete));
     sendPublishes(sending);
     for (const Read& r : reads) sendRead(r);
+    if (!catchUps.empty()) {
+        barriers_.push_back({[catchUps = std::move(catchUps)](bool) {
+            for (const auto& done : catchUps) done();
+        }});
+        sub_.command({"PING"});
+    }
 }
 
 void Link::sendPublishes(const std::vector<Outgoing>& sending) {
@@ -516,11 +527,11 @@ void Link::onPush(const redisReply& r) {
     bool pong = r.type == REDIS_REPLY_STATUS && std::string_view(r.str, r.len) == "PONG";  // no subscription left
     if (pong || (r.type == REDIS_REPLY_ARRAY && r.elements == 2 && r.element[0]->type == REDIS_REPLY_STRING &&
                  std::string_view(r.element[0]->str, r.element[0]->len) == "pong")) {
-        // The barrier behind a history read: its answer may go now.
+        // A barrier (a history read's answer, catchUp) may go now.
         if (barriers_.empty()) return;
         Barrier b = std::move(barriers_.front());
         barriers_.pop_front();
-        inbox_.push_back({"", nullptr, [done = std::move(b.done), read = std::move(b.read)]() { done(read); }});
+        inbox_.push_back({"", nullptr, [then = std::move(b.then)] { then(true); }});
         return;
     }
     if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 || r.element[0]->type != REDIS_REPLY_STRING ||
@@ -600,8 +611,8 @@ void Link::deliverOne(const Incoming& in) {
 // ---- history (redis_history.hpp) ----
 
 void Link::publishHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                          const HistoryOptions& history) {
-    if (!scripted_) return publish(topic, frame, sender, nullptr, nullptr);
+                          const HistoryOptions& history, Completion confirmed, const std::function<void()>& refused) {
+    if (!scripted_) return publish(topic, frame, sender, std::move(confirmed), refused);
     bool wasEmpty = false, refusedNow = false;
     BrokerListener* local = nullptr;
     {
@@ -613,7 +624,7 @@ void Link::publishHistory(const std::string& topic, const FramePtr& frame, const
             if (it != listeners_.end()) local = it->second;
         } else {
             wasEmpty = outbox_.empty();
-            outbox_.push_back({topic, frame, nullptr, sender, history});
+            outbox_.push_back({topic, frame, std::move(confirmed), sender, history});
             outboxBytes_ += size;
         }
     }
@@ -622,9 +633,23 @@ void Link::publishHistory(const std::string& topic, const FramePtr& frame, const
         // plain publish), the stream and the other nodes lose it.
         if (node_) metrics().engineDropped.fetch_add(1, std::memory_order_relaxed);
         if (local) local->onBrokerMessage(topic, frame, Origin{sender, true, 0});
+        if (refused) refused();
         return;
     }
     if (wasEmpty) wake();
+}
+
+void Link::catchUp(std::function<void()> done) {
+    {
+        std::lock_guard guard(mutex_);
+        if (up_ && !stopping_) {
+            bool wasEmpty = catchUps_.empty();
+            catchUps_.push_back(std::move(done));
+            if (wasEmpty) wake();
+            return;
+        }
+    }
+    done();  // nothing can be in flight from Redis; the caller holds the service lock
 }
 
 void Link::readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
@@ -667,6 +692,7 @@ void Link::sendScripted(const Outgoing& out) {
     whenSubscribed(out.topic, [this, out](bool send) {
         if (!send) {
             metrics().engineDropped.fetch_add(1, std::memory_order_relaxed);
+            if (out.confirmed) finish(out.confirmed, nullptr);
             return;
         }
         std::uint64_t seq = ++ownSeq_;
@@ -680,10 +706,10 @@ void Link::sendScripted(const Outgoing& out) {
         issue({"EVALSHA", scriptSha_, "2", historyMetaKey(options_.prefix, out.topic),
                historyStreamKey(options_.prefix, out.topic), "p", ttl, epoch, size, channel, header,
                out.frame->payload()},
-              [this](const redisReply* r) {
+              [this, confirmed = out.confirmed](const redisReply* r) {
                   if (r && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT")
                       scriptLost_ = true;
-                  return std::function<void()>();
+                  return confirmed ? confirmed(r) : std::function<void()>();
               });
         metrics().enginePublished.fetch_add(1, std::memory_order_relaxed);
     });
@@ -717,7 +743,9 @@ void Link::onRead(const Read& read, const redisReply* r) {
     // Listened to here: messages the read counted may still be on their way
     // on the subscriber connection; a PING behind them tells when they are in.
     if (result && subscribed_.count(read.topic)) {
-        barriers_.push_back({read.done, std::move(result)});
+        barriers_.push_back({[done = read.done, result = std::move(result)](bool arrived) {
+            done(arrived ? result : std::nullopt);
+        }});
         sub_.command({"PING"});
         return;
     }

@@ -78,6 +78,10 @@ public:
                  const std::function<void()>& refused);
     void subscribe(const std::string& topic, BrokerListener* listener);
     void unsubscribe(const std::string& topic);
+    // `done` under the service lock once a PING sent on the subscriber
+    // connection after this call came back, every message before it delivered;
+    // at once while Redis is down. Calls waiting together share one PING.
+    void catchUp(std::function<void()> done);
 
     // --- commands (service lock held) ---
     // Queues a command; while Redis is down `complete` runs at once with null.
@@ -89,9 +93,10 @@ public:
     // the script; this node's listener gets it later, with its offset, from
     // the subscriber connection. While Redis is down: this node's listener at
     // once, without offset (other nodes lose it, as any publish). Without the
-    // script (refused by Redis at connect): a plain publish.
+    // script (refused by Redis at connect): a plain publish. `confirmed` and
+    // `refused` as for publish(), with the script's reply.
     void publishHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                        const HistoryOptions& history);
+                        const HistoryOptions& history, Completion confirmed, const std::function<void()>& refused);
     // `done` runs under the service lock with the read, or nullopt (Redis down, an error).
     void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
                      std::size_t limit, Broker::HistoryDone done);
@@ -112,7 +117,7 @@ private:
     struct Outgoing {
         std::string topic;
         FramePtr frame;
-        Completion confirmed;  // publishConfirmed only
+        Completion confirmed;  // set: told the reply
         const Client* sender = nullptr;  // with history only: told to this node's listener with the echo
         HistoryOptions history{};        // size > 0: through the history script
     };
@@ -123,10 +128,10 @@ private:
         std::size_t limit;
         Broker::HistoryDone done;
     };
-    // A read answered, waiting for the PING behind it on the subscriber connection.
+    // Waiting for a PING on the subscriber connection (a read answered, or
+    // catchUp): `then` runs under the service lock, false if the connection was lost.
     struct Barrier {
-        Broker::HistoryDone done;
-        std::optional<HistoryRead> read;
+        std::function<void(bool arrived)> then;
     };
     // A numbered message of ours in flight on a topic this node listens to.
     struct Own {
@@ -187,6 +192,7 @@ private:
     std::size_t outboxBytes_ = 0;
     std::vector<Command> commandBox_;
     std::vector<Read> reads_;
+    std::vector<std::function<void()>> catchUps_;
     bool stopping_ = false;
     bool closed_ = false;
     std::atomic<bool> up_{false};

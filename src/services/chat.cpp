@@ -229,7 +229,7 @@ void ChatService::sendMessage(Request& req) {
     // Serialized once; the sender's connections receive it too.
     if (options_.history.size > 0)
         node().broker().publishWithHistory(topicFor(it->channelKey), frame(message), req.client().get(),
-                                           options_.history);
+                                           options_.history, nullptr);
     else
         node().broker().publish(topicFor(it->channelKey), frame(message), req.client().get());
 }

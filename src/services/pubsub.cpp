@@ -254,17 +254,20 @@ bool PubSubService::holds(const ClientPtr& client, const std::string& key) const
            std::find(held->second.begin(), held->second.end(), key) != held->second.end();
 }
 
-void PubSubService::publish(const json::value& channel, const json::value& message) {
+void PubSubService::publish(const json::value& channel, const json::value& message, Broker::Confirmed confirmed) {
     json::object notification;
     notification["type"] = "message";
     notification["channel"] = channel;
     notification["message"] = message;
     // Serialized once here; every node and every subscriber shares this frame.
     const Namespace* ns = namespaceFor(channel);
+    std::string topic = topicFor(canonicalJson(channel));
     if (ns && *ns->historySize > 0)
-        node().broker().publishWithHistory(topicFor(canonicalJson(channel)), frame(notification), nullptr, ns->history());
+        node().broker().publishWithHistory(topic, frame(notification), nullptr, ns->history(), std::move(confirmed));
+    else if (confirmed)
+        node().broker().publishConfirmed(topic, frame(notification), std::move(confirmed));
     else
-        node().broker().publish(topicFor(canonicalJson(channel)), frame(notification), nullptr);  // the publisher hears it too
+        node().broker().publish(topic, frame(notification), nullptr);  // the publisher hears it too
 }
 
 void PubSubService::history(const json::value& channel, std::optional<std::uint64_t> after,

@@ -12,7 +12,7 @@ constexpr const char* kDefaultKickReason = "unsubscribed by the server";
 
 PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub, Options options)
     : RpcService(std::move(name)), pubsub_(pubsub), options_(options) {
-    command("publish", {required("channel"), required("message")}, &PubSubBackend::publish);
+    asyncCommand("publish", {required("channel"), required("message")}, &PubSubBackend::publish);
     command("authorizeSubscription",
             {required("channels", ParamType::Array), optional("identity", ParamType::Any),
              optional("lifetime", ParamType::Integer)},
@@ -27,10 +27,16 @@ PubSubBackend::PubSubBackend(std::string name, PubSubService& pubsub, Options op
     asyncCommand("presence", {required("channel")}, &PubSubBackend::presence);
 }
 
-void PubSubBackend::publish(Request& req) {
+void PubSubBackend::publish(const RequestPtr& req) {
     // Allowed whatever the policy, but a channel no namespace covers is a typo.
-    if (!pubsub_.namespaceFor(req.param("channel"))) throw RpcError(errors::kUnknownNamespace);
-    pubsub_.publish(req.param("channel"), req.param("message"));
+    if (!pubsub_.namespaceFor(req->param("channel"))) throw RpcError(errors::kUnknownNamespace);
+    // In call order across nodes: what another node confirmed before this
+    // call reaches this node's subscribers first (catchUp), and the answer
+    // waits for the engine to take the message, so a publish made after it,
+    // through any node, comes after it everywhere.
+    node().broker().catchUp([this, req] {
+        pubsub_.publish(req->param("channel"), req->param("message"), [req](bool) { req->resolve(); });
+    });
 }
 
 void PubSubBackend::history(const RequestPtr& req) {

@@ -1,6 +1,7 @@
 // DataSync across three `snorky` nodes on one redis-server: authorize through
 // the backend of node A, acquire on node B, deltas published through any node,
-// the pre-acquisition buffer filled on every node and delivered once, in order.
+// the pre-acquisition buffer filled on every node and delivered once, in order,
+// calls through different nodes in the order they were made.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -98,6 +99,34 @@ TEST_F(ScaleOutDataSync, AuthorizeOnOneNodeAcquireOnAnotherWithTheBufferInOrder)
     insert(*nodes[0], 7, "blue");
     EXPECT_EQ(deltaIds(browser, 2), (std::vector<int>{5, 7}));
     EXPECT_TRUE(browser.silentFor(300ms));  // each delta once
+}
+
+// What a load balancer in front of the backends does: each call through the
+// next node. A call made after another returned comes after it for every
+// browser, whichever nodes published them and whichever the browser is on.
+TEST_F(ScaleOutDataSync, DeltasThroughAlternatingNodesArriveInCallOrderEverywhere) {
+    std::vector<std::unique_ptr<WsClient>> browsers;
+    for (auto& node : nodes) {
+        browsers.push_back(std::make_unique<WsClient>(node->frontendPort()));
+        EXPECT_EQ(browsers.back()->request("datasync", "acquireSubscription", {{"token", authorize(*node, R"(["and"])")}}),
+                  kOk);
+    }
+    std::vector<int> expected;
+    for (int i = 0; i < 90; ++i) {
+        insert(*nodes[i % 3], i, "any");
+        expected.push_back(i);
+    }
+    for (auto& browser : browsers) EXPECT_EQ(deltaIds(*browser, 90), expected);
+}
+
+// A token can be acquired on any node as soon as the authorization returned,
+// the browser's request racing the announcement to that node.
+TEST_F(ScaleOutDataSync, AcquiredOnAnotherNodeRightAfterTheAuthorization) {
+    for (int i = 0; i < 30; ++i) {
+        WsClient browser(nodes[(i + 1) % 3]->frontendPort());
+        std::string token = authorize(*nodes[i % 3], R"(["and"])");
+        EXPECT_EQ(browser.request("datasync", "acquireSubscription", {{"token", token}}), kOk) << "round " << i;
+    }
 }
 
 TEST_F(ScaleOutDataSync, BufferedDeltasFromOnePublisherKeepTheirOrder) {

@@ -123,6 +123,14 @@ TEST_F(ScaleOut, PublishersOnSeveralNodesKeepTheirOwnOrder) {
     }
 }
 
+// Calls through alternating nodes (a load balancer in front of the
+// backends): every subscriber, on every node, gets them in call order.
+TEST_F(ScaleOut, BackendPublishesThroughAlternatingNodesArriveInCallOrderEverywhere) {
+    auto clients = subscribeEverywhere("turns");
+    for (int i = 0; i < 90; ++i) backendPublish(*nodes[i % 3], "turns", i);
+    for (auto& client : clients) EXPECT_EQ(receiveMessages(*client, 90), range(0, 90));
+}
+
 TEST_F(ScaleOut, RedisRestartMidStreamThenDeliveryResumes) {
     auto clients = subscribeEverywhere("stream");
     for (int i = 0; i < 10; ++i) backendPublish(*nodes[0], "stream", i);

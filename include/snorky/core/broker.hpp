@@ -95,6 +95,13 @@ public:
     // get it.
     using Confirmed = std::function<void(bool taken)>;
     virtual void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) = 0;
+    // `done` (with the service lock held, during the call or later) once this
+    // node's listeners got every message the engine had taken for them before
+    // the call: with Redis, whatever any node saw confirmed before this call
+    // began. Together with publishConfirmed, a publish made through one node
+    // after another node confirmed a publish reaches every node after it.
+    // The default, an engine with nothing in flight: at once.
+    virtual void catchUp(std::function<void()> done) { done(); }
     // Declares local interest in a topic; one listener per topic.
     virtual void subscribe(const std::string& topic, BrokerListener* listener) = 0;
     virtual void unsubscribe(const std::string& topic) = 0;
@@ -104,9 +111,11 @@ public:
     // and a node's listener gets a topic's numbered messages in offset order.
     // An engine whose offsets come from elsewhere (Redis) may call this
     // node's listener after the call returns (still with `sender`, local).
+    // `confirmed`, when set (with `sender` null), as for publishConfirmed.
     // The default is an engine without history: a plain publish (offset 0).
     virtual void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                                    const HistoryOptions&) {
+                                    const HistoryOptions&, Confirmed confirmed) {
+        if (confirmed) return publishConfirmed(topic, frame, std::move(confirmed));
         publish(topic, frame, sender);
     }
     // The topic's stream position and its messages: those after offset

@@ -35,7 +35,7 @@ public:
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
     void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                            const HistoryOptions& history) override;
+                            const HistoryOptions& history, Confirmed confirmed) override;
     void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
                      std::size_t limit, HistoryDone done) override;
 

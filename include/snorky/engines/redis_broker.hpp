@@ -65,6 +65,8 @@ public:
 
     void publish(const std::string& topic, const FramePtr& frame, const Client* sender) override;
     void publishConfirmed(const std::string& topic, const FramePtr& frame, Confirmed confirmed) override;
+    // A PING on the subscriber connection: what Redis sent before its answer has been delivered.
+    void catchUp(std::function<void()> done) override;
     void subscribe(const std::string& topic, BrokerListener* listener) override;
     void unsubscribe(const std::string& topic) override;
     // History lives in Redis (a stream per topic, src/engines/redis_history.hpp),
@@ -73,7 +75,7 @@ public:
     // the other nodes' (src/engines/redis_link.hpp says how); while Redis is
     // down, at once without offset. A read answers nullopt while Redis is down.
     void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                            const HistoryOptions& history) override;
+                            const HistoryOptions& history, Confirmed confirmed) override;
     void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
                      std::size_t limit, HistoryDone done) override;
 

@@ -63,8 +63,8 @@ public:
     ~PubSubService() override;
 
     // Publishes to every subscriber of the channel on every node. Call with
-    // the service lock held.
-    void publish(const json::value& channel, const json::value& message);
+    // the service lock held. `confirmed` as for Broker::publishConfirmed.
+    void publish(const json::value& channel, const json::value& message, Broker::Confirmed confirmed = nullptr);
     // The stream of `channel` (its last `limit` messages, or those after
     // `after`), for the backend's history command: {offset, epoch,
     // publications: [{offset, message}], complete}; `done` gets null when the
@@ -167,7 +167,7 @@ public:
     PubSubBackend(std::string name, PubSubService& pubsub) : PubSubBackend(std::move(name), pubsub, Options{}) {}
 
 private:
-    void publish(Request& req);
+    void publish(const RequestPtr& req);
     void history(const RequestPtr& req);
     json::value authorizeSubscription(Request& req);
     void unsubscribe(Request& req);

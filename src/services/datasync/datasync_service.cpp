@@ -169,11 +169,22 @@ std::string DataSyncService::createPending(const json::array& items, std::string
     return created;
 }
 
-void DataSyncService::publishDeltas(const json::array& deltas) {
-    std::vector<Delta> parsed;
-    parsed.reserve(deltas.size());
-    for (const json::value& delta : deltas) parsed.push_back(Delta::parse(delta));
-    for (const Delta& delta : parsed) publish(delta);
+void DataSyncService::publishDeltas(const json::array& deltas, std::function<void()> done) {
+    auto parsed = std::make_shared<std::vector<Delta>>();
+    parsed->reserve(deltas.size());
+    for (const json::value& delta : deltas) parsed->push_back(Delta::parse(delta));
+    // In call order across nodes: what another node confirmed before this
+    // call reaches this node's subscribers first (catchUp), and `done` waits
+    // for the engine to take the last delta (in order with the others), so
+    // deltas published after it, through any node, come after these everywhere.
+    node().broker().catchUp([this, parsed, done = std::move(done)] {
+        std::size_t last = parsed->size();
+        for (std::size_t i = 0; i < parsed->size(); ++i)
+            if (dealersByModel_.count((*parsed)[i].model)) last = i;
+        for (std::size_t i = 0; i < parsed->size(); ++i)
+            publish((*parsed)[i], i == last ? Broker::Confirmed([done](bool) { done(); }) : nullptr);
+        if (last == parsed->size()) done();
+    });
 }
 
 FramePtr DataSyncService::deltaFrame(const Delta& delta) const {
@@ -183,15 +194,19 @@ FramePtr DataSyncService::deltaFrame(const Delta& delta) const {
     return frame(message);
 }
 
-void DataSyncService::publish(const Delta& delta) {
+void DataSyncService::publish(const Delta& delta, Broker::Confirmed confirmed) {
     if (!dealersByModel_.count(delta.model)) return;  // every node has the same dealers
     // Serialized once: subscribers of an insert or delete (and those staying
     // in the view on an update) all get this very frame.
     FramePtr frame = deltaFrame(delta);
-    node().broker().publish(topicFor(delta.model), frame, nullptr);
     // This node's subscribers: routed from the delta at hand (the engine's
     // local delivery of this frame is skipped, so it is never parsed back).
+    // First: a dealer that throws stops the call before it is confirmed.
     route(delta, frame);
+    if (confirmed)
+        node().broker().publishConfirmed(topicFor(delta.model), frame, std::move(confirmed));
+    else
+        node().broker().publish(topicFor(delta.model), frame, nullptr);
 }
 
 // ---- routing ----
@@ -261,29 +276,37 @@ void DataSyncService::deliver(Subscription& subscription, const FramePtr& frame)
 // ---- frontend side ----
 
 void DataSyncService::acquire(const RequestPtr& request) {
-    const json::value& token = request->param("token");
-    if (!token.is_string()) throw RpcError(errors::kTokenNotString);
-    auto it = subscriptions_.find(std::string(token.get_string()));
-    // A token is acquired once; after that it names the owner's subscription only.
-    if (it == subscriptions_.end() || it->second->client) throw RpcError(errors::kNoSuchSubscription);
-    Subscription& subscription = *it->second;
-    const ClientPtr& client = request->client();
+    const json::value& param = request->param("token");
+    if (!param.is_string()) throw RpcError(errors::kTokenNotString);
+    std::string token(param.get_string());
+    if (subscriptions_.count(token)) return claim(request, token);
+    // Perhaps authorized through another node a moment ago, its announcement
+    // still on its way here: once caught up with the engine, this node has it.
+    node().broker().catchUp([this, request, token] {
+        if (!subscriptions_.count(token)) return request->reject(errors::kNoSuchSubscription);
+        claim(request, token);
+    });
+}
 
-    auto full = [this](const ClientPtr& client) {
-        auto held = clientSubscriptions_.find(client.get());
-        return held != clientSubscriptions_.end() && held->second.size() >= options_.maxSubscriptionsPerClient;
-    };
-    if (full(client)) throw RpcError(errors::kTooManySubscriptions);  // the subscription stays pending
+bool DataSyncService::full(const Client& client) const {
+    auto held = clientSubscriptions_.find(&client);
+    return held != clientSubscriptions_.end() && held->second.size() >= options_.maxSubscriptionsPerClient;
+}
+
+void DataSyncService::claim(const RequestPtr& request, const std::string& token) {
+    // A token is acquired once; after that it names the owner's subscription only.
+    if (subscriptions_.at(token)->client) return request->reject(errors::kNoSuchSubscription);
+    // The subscription stays pending.
+    if (full(*request->client())) return request->reject(errors::kTooManySubscriptions);
 
     // Once in the whole cluster: other nodes hold copies of this subscription.
-    std::string key = acquiredPrefix_ + subscription.token;
-    node().cluster().claimKey(key, node().broker().nodeId(), options_.acquireTimeout,
-                             [this, request, token = subscription.token, full](ClusterState::Result result) {
+    node().cluster().claimKey(acquiredPrefix_ + token, node().broker().nodeId(), options_.acquireTimeout,
+                             [this, request, token](ClusterState::Result result) {
         if (result == ClusterState::Result::Taken) return request->reject(errors::kNoSuchSubscription);
         // Unavailable: the engine is down; this node's copy is still good.
         auto it = subscriptions_.find(token);
         if (it == subscriptions_.end() || it->second->client) return request->reject(errors::kNoSuchSubscription);
-        if (full(request->client())) return request->reject(errors::kTooManySubscriptions);
+        if (full(*request->client())) return request->reject(errors::kTooManySubscriptions);
         finishAcquire(*it->second, request);
         node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr), nullptr);
     });
@@ -351,8 +374,9 @@ DataSyncBackend::DataSyncBackend(std::string name, DataSyncService& datasync) : 
     asyncCommand("authorizeSubscription", {required("items", ParamType::Array)}, [&datasync](const RequestPtr& req) {
         datasync.authorize(req->param("items").get_array(), [req](const std::string& token) { req->resolve(json::string(token)); });
     });
-    command("publishDeltas", {required("deltas", ParamType::Array)},
-            [&datasync](Request& req) { datasync.publishDeltas(req.param("deltas").get_array()); });
+    asyncCommand("publishDeltas", {required("deltas", ParamType::Array)}, [&datasync](const RequestPtr& req) {
+        datasync.publishDeltas(req->param("deltas").get_array(), [req] { req->resolve(); });
+    });
 }
 
 json::object DataSyncService::stats() const {

@@ -60,7 +60,7 @@ protected:
                                 std::size_t size = 100) {
         FramePtr frame = Frame::text(text);
         std::lock_guard guard(node->serviceLock());
-        node->broker().publishWithHistory(topic, frame, sender, HistoryOptions{size, std::chrono::seconds(60)});
+        node->broker().publishWithHistory(topic, frame, sender, HistoryOptions{size, std::chrono::seconds(60)}, nullptr);
         return frame;
     }
     // readHistory, waiting for its answer (the Redis engine answers from its thread).

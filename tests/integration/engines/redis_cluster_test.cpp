@@ -95,6 +95,44 @@ TEST_F(RedisCluster, EveryNodeReceivesOnceInPublishOrder) {
     EXPECT_EQ(a->metrics().engineReceived, 0u);
 }
 
+// Call order across nodes: once node a saw its publishes confirmed, node b's
+// catchUp ends only after b's listener got all of them (a PING behind them on
+// b's subscriber connection), with or without history.
+TEST_F(RedisCluster, CatchUpDeliversWhatAnotherNodeHadConfirmed) {
+    auto a = node(), b = node();
+    RecordingListener lb;
+    b->subscribe("t", lb);
+    ASSERT_TRUE(server->waitSubscribers("snorky:t", 1));
+    const HistoryOptions history{1000, 60s};
+    for (int round = 0; round < 20; ++round) {
+        std::promise<bool> taken;
+        {
+            std::lock_guard guard(a->node->serviceLock());
+            for (int i = 0; i < 9; ++i) a->node->broker().publish("t", Frame::text("m"), nullptr);
+            a->node->broker().publishWithHistory("t", Frame::text("last"), nullptr, history,
+                                                 [&taken](bool ok) { taken.set_value(ok); });
+        }
+        auto confirmed = taken.get_future();
+        ASSERT_EQ(confirmed.wait_for(5s), std::future_status::ready);
+        ASSERT_TRUE(confirmed.get());
+        std::promise<std::size_t> seen;
+        {
+            std::lock_guard guard(b->node->serviceLock());
+            b->node->broker().catchUp([&] { seen.set_value(lb.payloads().size()); });
+        }
+        auto caughtUp = seen.get_future();
+        ASSERT_EQ(caughtUp.wait_for(5s), std::future_status::ready);
+        EXPECT_EQ(caughtUp.get(), 10u * (round + 1)) << "round " << round;
+    }
+    // Redis down: nothing can be in flight, done at once.
+    server->kill9();
+    ASSERT_TRUE(b->waitConnected(false));
+    bool done = false;
+    std::lock_guard guard(b->node->serviceLock());
+    b->node->broker().catchUp([&] { done = true; });
+    EXPECT_TRUE(done);
+}
+
 TEST_F(RedisCluster, OnlyTheLocalDeliveryNamesTheSender) {
     auto a = node(), b = node();
     RecordingListener la, lb;

@@ -34,9 +34,9 @@ public:
     void subscribe(const std::string& topic, BrokerListener* listener) override { inner_.subscribe(topic, listener); }
     void unsubscribe(const std::string& topic) override { inner_.unsubscribe(topic); }
     void publishWithHistory(const std::string& topic, const FramePtr& frame, const Client* sender,
-                            const HistoryOptions& history) override {
+                            const HistoryOptions& history, Confirmed confirmed) override {
         if (reads_ == Reads::Unavailable) return inner_.publish(topic, frame, sender);
-        inner_.publishWithHistory(topic, frame, sender, history);
+        inner_.publishWithHistory(topic, frame, sender, history, std::move(confirmed));
     }
     void readHistory(const std::string& topic, const HistoryOptions& history, std::optional<std::uint64_t> after,
                      std::size_t limit, HistoryDone done) override {

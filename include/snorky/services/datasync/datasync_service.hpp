@@ -78,11 +78,13 @@ public:
     // subscription (at once with the in-memory broker; if the engine is down,
     // only this node does). Validation errors are thrown before anything changes.
     void authorize(const json::array& items, std::function<void(const std::string& token)> done);
-    // Validates every delta, then publishes them in order.
-    void publishDeltas(const json::array& deltas);
-    // Publishes one delta to the subscriptions of every node. A model no
-    // dealer serves reaches nobody.
-    void publish(const datasync::Delta& delta);
+    // Validates every delta (throwing before anything is published), then
+    // publishes them in order, in call order with publishDeltas through other
+    // nodes; `done` once no later call, on any node, can overtake them.
+    void publishDeltas(const json::array& deltas, std::function<void()> done);
+    // Publishes one delta to the subscriptions of every node; `confirmed` as
+    // for Broker::publishConfirmed. A model no dealer serves reaches nobody.
+    void publish(const datasync::Delta& delta, Broker::Confirmed confirmed = nullptr);
 
     std::size_t subscriptionCount() const { return subscriptions_.size(); }
     std::size_t pendingCount() const { return pending_; }
@@ -113,6 +115,9 @@ private:
     void route(const datasync::Delta& delta, const FramePtr& frame);
     void deliver(datasync::Subscription& subscription, const FramePtr& frame);
     void acquire(const RequestPtr& request);
+    // acquire, once the token is known here.
+    void claim(const RequestPtr& request, const std::string& token);
+    bool full(const Client& client) const;  // holds maxSubscriptionsPerClient
     void finishAcquire(datasync::Subscription& subscription, const RequestPtr& request);
     void cancel(Request& request);
     void expire(const std::string& token);
