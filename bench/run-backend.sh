@@ -2,12 +2,18 @@
 # Scenario 4: backend throughput. HTTP publish requests per second over
 # keep-alive connections, nobody subscribed (the cost of the request path
 # itself): wrk with bench/wrk/publish.lua, then the generator's own publisher.
-# Env: CONNECTIONS=32, DURATION=10
+# Env: CONNECTIONS=32, DURATION=10, REDIS=1 (the Redis engine, on a
+# redis-server of its own: each publish then waits for Redis, docs/scale-out.md
+# "Backend calls in call order")
 source "$(dirname "$0")/lib.sh"
 build_targets snorky snorky-bench
 machine_info
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
+if [[ -n "${REDIS:-}" ]]; then
+    start_redis
+    ENGINE=$REDIS_URL
+fi
 start_server
 port=$(jq -r '[.listeners[] | select(.type == "backend")][0].port' "$WORK_DIR/ready.json")
 echo

@@ -194,6 +194,13 @@ int ServerProcess::terminate(int timeoutMs) {
     return status;
 }
 
+int ServerProcess::wait(int timeoutMs) {
+    pid_t pid = pid_;
+    int status = stopChild(pid_, timeoutMs, false);
+    if (pid > 0) checkExited(pid);
+    return status;
+}
+
 void ServerProcess::kill9() {
     if (pid_ <= 0) return;
     kill(pid_, SIGKILL);

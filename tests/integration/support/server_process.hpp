@@ -40,6 +40,8 @@ public:
 
     // SIGTERM and wait; returns the exit status (or -signal).
     int terminate(int timeoutMs = 10000);
+    // Waits for it to end by itself (SIGKILL after the timeout); the exit status.
+    int wait(int timeoutMs = 10000);
     void kill9();
     // Starts again with the same config on the same ports.
     void restart();
