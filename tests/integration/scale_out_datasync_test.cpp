@@ -10,6 +10,7 @@
 #include "support/clients.hpp"
 #include "support/redis_process.hpp"
 #include "support/server_process.hpp"
+#include "support/wait_until.hpp"
 
 using namespace snorky::it;
 
@@ -126,6 +127,25 @@ TEST_F(ScaleOutDataSync, AcquiredOnAnotherNodeRightAfterTheAuthorization) {
         WsClient browser(nodes[(i + 1) % 3]->frontendPort());
         std::string token = authorize(*nodes[i % 3], R"(["and"])");
         EXPECT_EQ(browser.request("datasync", "acquireSubscription", {{"token", token}}), kOk) << "round " << i;
+    }
+}
+
+// A browser that closes its socket right after asking to acquire (the claim
+// still on its way to Redis): nothing stays bound to the dead connection; the
+// copies on the other nodes go too (dropped, or expired after acquire_timeout).
+TEST_F(ScaleOutDataSync, ABrowserGoneWhileAcquiringLeavesNothingBehind) {
+    for (int i = 0; i < 20; ++i) {
+        std::string token = authorize(*nodes[0], R"(["and"])");
+        auto browser = std::make_unique<WsClient>(nodes[1]->frontendPort());
+        browser->call("datasync", "acquireSubscription", {{"token", token}});
+        browser.reset();  // the TCP connection dies, no close frame
+    }
+    for (auto& node : nodes) {
+        auto subscriptions = [&] {
+            auto status = httpRequest(node->backendPort(), "GET", "/status.json", "", {{"X-Backend-Key", "swordfish"}});
+            return json::parse(status.body).at("services").at("datasync").at("subscriptions");
+        };
+        EXPECT_TRUE(snorky::testing::waitUntil([&] { return subscriptions() == 0; }, 8000ms)) << subscriptions();
     }
 }
 

@@ -279,13 +279,24 @@ void DataSyncService::acquire(const RequestPtr& request) {
     const json::value& param = request->param("token");
     if (!param.is_string()) throw RpcError(errors::kTokenNotString);
     std::string token(param.get_string());
+    ++acquiring_[request->client().get()];
     if (subscriptions_.count(token)) return claim(request, token);
     // Perhaps authorized through another node a moment ago, its announcement
     // still on its way here: once caught up with the engine, this node has it.
     node().broker().catchUp([this, request, token] {
-        if (!subscriptions_.count(token)) return request->reject(errors::kNoSuchSubscription);
+        if (!subscriptions_.count(token)) {
+            endAcquiring(*request);
+            return request->reject(errors::kNoSuchSubscription);
+        }
         claim(request, token);
     });
+}
+
+bool DataSyncService::endAcquiring(const Request& request) {
+    auto it = acquiring_.find(request.client().get());
+    if (it == acquiring_.end()) return false;
+    if (--it->second == 0) acquiring_.erase(it);
+    return true;
 }
 
 bool DataSyncService::full(const Client& client) const {
@@ -295,17 +306,31 @@ bool DataSyncService::full(const Client& client) const {
 
 void DataSyncService::claim(const RequestPtr& request, const std::string& token) {
     // A token is acquired once; after that it names the owner's subscription only.
-    if (subscriptions_.at(token)->client) return request->reject(errors::kNoSuchSubscription);
-    // The subscription stays pending.
-    if (full(*request->client())) return request->reject(errors::kTooManySubscriptions);
+    // When full, the subscription stays pending.
+    const char* refused = subscriptions_.at(token)->client ? errors::kNoSuchSubscription
+                          : full(*request->client())       ? errors::kTooManySubscriptions
+                                                           : nullptr;
+    if (refused) {
+        endAcquiring(*request);
+        return request->reject(refused);
+    }
 
     // Once in the whole cluster: other nodes hold copies of this subscription.
     node().cluster().claimKey(acquiredPrefix_ + token, node().broker().nodeId(), options_.acquireTimeout,
                              [this, request, token](ClusterState::Result result) {
+        bool connected = endAcquiring(*request);
         if (result == ClusterState::Result::Taken) return request->reject(errors::kNoSuchSubscription);
         // Unavailable: the engine is down; this node's copy is still good.
         auto it = subscriptions_.find(token);
         if (it == subscriptions_.end() || it->second->client) return request->reject(errors::kNoSuchSubscription);
+        if (!connected) {
+            // Gone while claiming: the token is spent. This node's copy goes,
+            // and the other nodes drop theirs once the claim is in the engine.
+            removeSubscription(*it->second);
+            if (result == ClusterState::Result::Ok)
+                node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr), nullptr);
+            return request->reject(errors::kNoSuchSubscription);  // nobody reads it
+        }
         if (full(*request->client())) return request->reject(errors::kTooManySubscriptions);
         finishAcquire(*it->second, request);
         node().broker().publish(controlTopic_, controlFrame("acquired", token, nullptr), nullptr);
@@ -361,6 +386,7 @@ void DataSyncService::removeSubscription(Subscription& subscription) {
 }
 
 void DataSyncService::onDisconnect(const ClientPtr& client) {
+    acquiring_.erase(client.get());
     auto held = clientSubscriptions_.find(client.get());
     if (held == clientSubscriptions_.end()) return;
     std::vector<Subscription*> subscriptions = held->second;

@@ -117,6 +117,8 @@ private:
     void acquire(const RequestPtr& request);
     // acquire, once the token is known here.
     void claim(const RequestPtr& request, const std::string& token);
+    // One acquisition of the request's client ended; false if the client left meanwhile.
+    bool endAcquiring(const Request& request);
     bool full(const Client& client) const;  // holds maxSubscriptionsPerClient
     void finishAcquire(datasync::Subscription& subscription, const RequestPtr& request);
     void cancel(Request& request);
@@ -133,6 +135,9 @@ private:
     std::unordered_map<std::string, std::vector<datasync::Dealer*>> dealersByModel_;
     std::unordered_map<std::string, std::unique_ptr<datasync::Subscription>> subscriptions_;  // by token
     std::unordered_map<const Client*, std::vector<datasync::Subscription*>> clientSubscriptions_;
+    // Acquisitions waiting for the engine, per client; onDisconnect forgets
+    // the client, so that what comes back finds it gone and binds nothing to it.
+    std::unordered_map<const Client*, std::size_t> acquiring_;
     std::size_t pending_ = 0;
 
     // Routing scratch: the pass number and the subscriptions it touched.
