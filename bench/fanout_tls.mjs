@@ -46,7 +46,7 @@ const begun = process.hrtime.bigint();
 for (let m = 0; m < messages; m++) {
   await fetch(backend, {
     method: "POST",
-    headers: { "X-Backend-Key": "bench" },
+    headers: { "X-Backend-Key": process.env.BACKEND_KEY },
     body: JSON.stringify({ service: "pubsub_backend", message: { command: "publish", params: { channel: "fan", message: `${m}:${payload}` }, callId: 1 } }),
   });
 }
