@@ -187,16 +187,13 @@ bool ServerProcess::running() {
     return true;
 }
 
-int ServerProcess::terminate(int timeoutMs) {
-    pid_t pid = pid_;
-    int status = stopChild(pid_, timeoutMs);
-    if (pid > 0) checkExited(pid);
-    return status;
-}
+int ServerProcess::terminate(int timeoutMs) { return reap(timeoutMs, true); }
 
-int ServerProcess::wait(int timeoutMs) {
+int ServerProcess::wait(int timeoutMs) { return reap(timeoutMs, false); }
+
+int ServerProcess::reap(int timeoutMs, bool term) {
     pid_t pid = pid_;
-    int status = stopChild(pid_, timeoutMs, false);
+    int status = stopChild(pid_, timeoutMs, term);
     if (pid > 0) checkExited(pid);
     return status;
 }

@@ -51,6 +51,7 @@ public:
 
 private:
     void launch(std::vector<std::string> args);
+    int reap(int timeoutMs, bool term);  // SIGTERM first when `term`
     // Once the process is gone: a sanitizer report in what it printed fails the test.
     void checkExited(pid_t pid);
     std::string config_;
